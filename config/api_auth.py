@@ -1,0 +1,220 @@
+"""Who is calling the API and what they may do: credentials, organization, role and key
+scope, and per-key rate limits. Kept apart from config.api because DRF imports these classes
+while its own views module is still loading."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.throttling import BaseThrottle
+
+from accounts.models import AccessToken, ApiKey, Membership, Role, hash_secret
+
+# ---------------------------------------------------------------- authentication
+
+
+def _credential_from_headers(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        value = value.strip()
+        if not value:
+            raise exceptions.AuthenticationFailed("The Authorization header has no token after Bearer.")
+        return value
+    api_key = request.META.get("HTTP_X_API_KEY", "").strip()
+    return api_key or None
+
+
+def _attach_org(request, membership: Membership) -> None:
+    request.org = membership.organization
+    request.membership = membership
+    # The plain Django request too, so the request log line names the organization.
+    request._request.org = membership.organization
+
+
+class KeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <api key or token>` or `X-API-Key: <api key>`.
+
+    The credential acts as its user within its organization, while that user is still a
+    member there; `request.auth` is the ApiKey or AccessToken.
+    """
+
+    def authenticate(self, request):
+        raw = _credential_from_headers(request)
+        if raw is None:
+            return None
+        if raw.startswith(ApiKey.PREFIX):
+            model = ApiKey
+        elif raw.startswith(AccessToken.PREFIX):
+            model = AccessToken
+        else:
+            raise exceptions.AuthenticationFailed("The API key or token is not valid.")
+        credential = (
+            model.objects.select_related("user", "organization", "organization__plan")
+            .filter(key_hash=hash_secret(raw))
+            .first()
+        )
+        if credential is None:
+            raise exceptions.AuthenticationFailed("The API key or token is not valid.")
+        if credential.revoked_at:
+            raise exceptions.AuthenticationFailed("This API key or token has been revoked.")
+        if credential.expires_at and credential.expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed("This API key or token has expired.")
+        user = credential.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("The user of this API key is deactivated.")
+        membership = (
+            Membership.objects.filter(organization=credential.organization, user=user)
+            .only("id", "role", "organization_id", "user_id")
+            .first()
+        )
+        if membership is None:
+            raise exceptions.AuthenticationFailed(
+                "The user of this API key is no longer a member of its organization."
+            )
+        membership.organization = credential.organization
+        credential.touch()
+        _attach_org(request, membership)
+        return user, credential
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class CsrfSessionAuthentication(SessionAuthentication):
+    """The browser's session (with CSRF on unsafe methods). The organization is the one
+    named by the `X-Organization` header (a slug), else the user's last one."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        memberships = Membership.objects.select_related("organization", "organization__plan").filter(
+            user=user
+        )
+        slug = request.META.get("HTTP_X_ORGANIZATION", "").strip()
+        if slug:
+            membership = memberships.filter(organization__slug=slug).first()
+            if membership is None:
+                raise exceptions.NotFound("No such organization.")
+        else:
+            membership = (
+                memberships.filter(organization_id=user.last_organization_id).first()
+                if user.last_organization_id
+                else None
+            ) or memberships.first()
+        if membership is not None:
+            _attach_org(request, membership)
+        return result
+
+
+# ---------------------------------------------------------------- permissions
+
+
+class ScopeDenied(exceptions.PermissionDenied):
+    def __init__(self, scope: str):
+        self.scope = scope
+        super().__init__(f"This API key does not have the {scope} scope.")
+
+
+class HasOrganizationAccess(permissions.BasePermission):
+    """Authenticated, inside an organization, with the key scope and the member role needed.
+
+    Views declare `scope_family` (leads, enrichment, agents, campaigns, organization),
+    `write_role` (default member) and optionally `read_role` (default viewer). Views that
+    act on the user rather than an organization set `organization_required = False`.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            raise exceptions.NotAuthenticated()
+        if not getattr(view, "organization_required", True):
+            return True
+        membership = getattr(request, "membership", None)
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of any organization.")
+        write = request.method not in permissions.SAFE_METHODS
+        family = getattr(view, "scope_family", None)
+        credential = request.auth
+        if family and hasattr(credential, "allows") and not credential.allows(family, write):
+            raise ScopeDenied(f"{family}:{'write' if write else 'read'}")
+        needed = getattr(view, "write_role", Role.MEMBER) if write else getattr(view, "read_role", Role.VIEWER)
+        if not membership.has_role(needed):
+            role_label = Role(membership.role).label.lower()
+            raise exceptions.PermissionDenied(
+                f"Your role ({role_label}) cannot do this; it needs {Role(needed).label.lower()} or above."
+            )
+        return True
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            raise exceptions.NotAuthenticated()
+        if not request.user.is_staff:
+            raise exceptions.PermissionDenied("Only staff can use this endpoint.")
+        return True
+
+
+# ---------------------------------------------------------------- rate limits
+
+
+def _api_rate(group: str, request) -> str:
+    org = getattr(request, "org", None)
+    plan = getattr(org, "plan", None) if org else None
+    return (plan.api_rate_limit if plan and plan.api_rate_limit else "") or settings.API_RATE_LIMIT
+
+
+def _api_rate_key(group: str, request) -> str:
+    credential = getattr(request, "auth", None)
+    if credential is not None and getattr(credential, "pk", None):
+        return f"{type(credential).__name__}:{credential.pk}"
+    if request.user and request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+class KeyRateThrottle(BaseThrottle):
+    """Per API key (or per user for sessions): the plan's rate, else API_RATE_LIMIT."""
+
+    group = "api"
+    key = staticmethod(_api_rate_key)
+    rate = staticmethod(_api_rate)
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = None
+        result = get_usage(
+            request, group=self.group, key=self.key, rate=self.rate, increment=True
+        )
+        if result is None or not result["should_limit"]:
+            return True
+        self._wait = max(result["time_left"], 1)
+        return False
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+def _client_ip(group: str, request) -> str:
+    from django_ratelimit.core import _SIMPLE_KEYS
+
+    return _SIMPLE_KEYS["ip"](request)
+
+
+class LoginRateThrottle(KeyRateThrottle):
+    """Per client IP, for the password endpoints (`LOGIN_RATE_LIMIT`)."""
+
+    group = "login"
+    key = staticmethod(_client_ip)
+    rate = staticmethod(lambda group, request: settings.LOGIN_RATE_LIMIT)
+
+
+class SignupRateThrottle(LoginRateThrottle):
+    group = "signup"
+    rate = staticmethod(lambda group, request: settings.SIGNUP_RATE_LIMIT)

@@ -1,0 +1,88 @@
+"""Probes and error pages. API paths get the JSON error shape, pages get HTML."""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.middleware import is_api_path
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """The process is alive (no dependencies checked)."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> dict:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means not ready
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_queue() -> dict:
+    """A django-q2 cluster reported its status within the last minute."""
+    from django.conf import settings
+    from django_q.status import Stat
+
+    if settings.Q_CLUSTER.get("sync"):
+        return {"ok": True, "mode": "sync", "clusters": 0}
+    try:
+        stats = Stat.get_all()
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    now = time.time()
+    recent = [
+        stat for stat in stats if stat.timestamp and now - stat.timestamp.timestamp() < 60
+    ]
+    if not recent:
+        return {"ok": False, "clusters": 0, "error": "No task worker seen in the last minute."}
+    return {"ok": True, "clusters": len(recent)}
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Ready to serve: the database answers and a task worker was seen recently."""
+    checks = {"database": _check_database()}
+    checks["queue"] = _check_queue() if checks["database"]["ok"] else {"ok": False, "error": "database down"}
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+def _error(request, status: int, code: str, message: str, template: str):
+    if is_api_path(request.path):
+        from config.api import error_body
+
+        return JsonResponse(error_body(code, message), status=status)
+    return render(request, template, {"message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "bad_request", "The request could not be understood.", "400.html")
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You do not have access to this."
+    return _error(request, 403, "permission_denied", message, "403.html")
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, "not_found", "Nothing here. Check the address.", "404.html")
+
+
+def server_error(request):
+    return _error(
+        request, 500, "server_error", "Something went wrong on our side. It has been logged.", "500.html"
+    )
