@@ -41,3 +41,54 @@ def make_api_key(org: Organization, user: User, scopes: dict[str, str] | None = 
         else {s: "write" for s in ("leads", "enrichment", "agents", "campaigns", "organization")},
         **extra,
     )
+
+
+def populate_org(org: Organization) -> None:
+    """At least two rows of every organization-owned model, for the cross-tenant walk.
+
+    Later apps extend this with their models; tests/test_tenancy_walk.py fails for any
+    OrgScoped model left without rows here.
+    """
+    from django.utils import timezone
+
+    from accounts import events
+    from accounts.models import (
+        AccessToken,
+        Invitation,
+        UsageEvent,
+        WebhookDelivery,
+        WebhookEndpoint,
+        hash_secret,
+    )
+
+    owner = Membership.objects.for_org(org).filter(role=Role.OWNER).select_related("user").first().user
+    for role in (Role.MEMBER, Role.VIEWER):
+        add_member(org, role=role)
+    for n in range(2):
+        Invitation.objects.create(
+            organization=org,
+            email=f"invitee{next(_seq)}@example.com",
+            role=Role.MEMBER,
+            token_hash=hash_secret(f"token-{next(_seq)}"),
+            invited_by=owner,
+            expires_at=Invitation.default_expiry(),
+        )
+        make_api_key(org, owner, name=f"Key {n}")
+        raw, prefix, digest = AccessToken.generate()
+        AccessToken.objects.create(organization=org, user=owner, prefix=prefix, key_hash=digest)
+        UsageEvent.objects.create(organization=org, action="api.request", quantity=1)
+    endpoints = [
+        WebhookEndpoint.objects.create(
+            organization=org,
+            url=f"https://hooks.example.com/{n}",
+            event_types=["*"],
+            secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            created_by=owner,
+        )
+        for n in range(2)
+    ]
+    event = events.emit(org, "test.populated", {"at": timezone.now().isoformat()}, actor=owner)
+    for endpoint in endpoints:
+        WebhookDelivery.objects.get_or_create(
+            organization=org, endpoint=endpoint, event=event, defaults={"next_attempt_at": None}
+        )
