@@ -7,6 +7,7 @@ Ctrl-C, SIGTERM or SIGHUP stop both, and so does either child exiting on its own
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             for name, command in commands.items():
                 # process_group=0: a group of its own, so Ctrl-C reaches us first and we stop
                 # the children in order; stdin closed so a stray breakpoint cannot hang.
-                children[name] = subprocess.Popen(
+                children[name] = subprocess.Popen(  # noqa: S603 (our own manage.py)
                     command, process_group=0, stdin=subprocess.DEVNULL
                 )
             self.stdout.write(
@@ -77,10 +78,8 @@ class Command(BaseCommand):
             _signal_group(child, signal.SIGINT)
         deadline = time.monotonic() + GRACE_SECONDS
         for child in children.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                pass
         # Whatever is left in the groups (a hung worker, an orphaned grandchild) is killed.
         for child in children.values():
             _signal_group(child, signal.SIGKILL)
@@ -88,7 +87,5 @@ class Command(BaseCommand):
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
