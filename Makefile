@@ -54,7 +54,6 @@ $(PY):
 	  || { echo "Could not create $(VENV): install the venv module for $$python (Debian: python3.X-venv)." >&2; rm -rf $(VENV); exit 1; }
 
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
