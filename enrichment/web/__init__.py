@@ -1,0 +1,1 @@
+"""The outside world, as a leaf library: imports no project module; callers pass settings in."""
