@@ -248,3 +248,12 @@ def issue_access_token(*, organization: Organization, user: User) -> tuple[Acces
         expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
     )
     return token, raw
+
+
+def revoke_access_token(*, token: AccessToken) -> None:
+    """Revoke a personal API token (logout for integrators). Idempotent."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=token.revoked_at
+        )

@@ -10,6 +10,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status, viewsets
@@ -124,9 +129,7 @@ class StrictSerializerMixin:
             known = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(set(data) - known)
             if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown field."] for name in unknown}
-                )
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
 
@@ -186,23 +189,96 @@ _ERROR_RESPONSES = {
     "401": "Missing or invalid credentials",
     "403": "Role or API key scope does not allow this",
     "404": "Not found (or not in your organization)",
+    "415": "Unsupported Content-Type (send JSON)",
     "429": "Rate limit exceeded; see Retry-After",
 }
 
 
+def error_response(description: str) -> OpenApiResponse:
+    """The error shape, for `@extend_schema(responses={409: error_response("...")})`."""
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
 class AutoSchema(SpectacularAutoSchema):
-    """Documents the shared error shape on every operation."""
+    """Documents the shared error shape on every operation: 401 and 403 where credentials
+    are checked, 400 and 415 where a body is read, 404 and 429 everywhere."""
+
+    def get_auth(self):
+        # Public endpoints (register, token) take no credentials at all.
+        if not self.view.get_authenticators():
+            return [{}]
+        # The SECURITY setting repeats what the authenticators declare: list each once.
+        unique: list[dict] = []
+        for requirement in super().get_auth():
+            if requirement not in unique:
+                unique.append(requirement)
+        return unique
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        public = not self.view.get_authenticators()
         for code, description in _ERROR_RESPONSES.items():
             if code in responses:
                 continue
-            if code == "400" and self.method in ("GET", "DELETE"):
+            if code == "400" and not has_body and not self._get_filter_parameters():
                 continue
-            responses[code] = self._get_response_for_code(
-                OpenApiResponse(ErrorSerializer, description=description), code
-            )
+            if code == "415" and not has_body:
+                continue
+            if code in ("401", "403") and public:
+                continue
+            responses[code] = self._get_response_for_code(error_response(description), code)
         return responses
+
+
+# ---------------------------------------------------------------- schema extensions
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A ChoiceField documented as its own enum component (`enum_name`), for choice sets
+    that would otherwise collide by field name (several resources have a `status`)."""
+
+    def __init__(self, *, enum_name: str, **kwargs: Any):
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+    match_subclasses = True
+
+    def get_name(self) -> str:
+        return self.target.enum_name
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": [str(choice) for choice in self.target.choices]}
+
+
+class KeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Either header works: `Authorization: Bearer <key or token>` or `X-API-Key: <key>`."""
+
+    target_class = "config.api_auth.KeyAuthentication"
+    name = ["bearer", "apiKey"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"bearer": []}, {"apiKey": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key (pk_live_...) or a personal token (pt_...).",
+            },
+            {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        ]
+
+
+class CsrfSessionScheme(SessionScheme):
+    """The browser's session cookie; unsafe methods also need the X-CSRFToken header, and
+    X-Organization (a slug) picks the organization."""
+
+    target_class = "config.api_auth.CsrfSessionAuthentication"
+    priority = 0

@@ -18,14 +18,15 @@ from accounts.models import AccessToken, ApiKey, Membership, Role, hash_secret
 
 def _credential_from_headers(request) -> str | None:
     header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
         value = value.strip()
         if not value:
-            raise exceptions.AuthenticationFailed("The Authorization header has no token after Bearer.")
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header has no token after Bearer."
+            )
         return value
+    # Another Authorization scheme (Basic from a proxy, say) is not ours: fall back to X-API-Key.
     api_key = request.META.get("HTTP_X_API_KEY", "").strip()
     return api_key or None
 
@@ -86,18 +87,30 @@ class KeyAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+class CsrfFailed(exceptions.PermissionDenied):
+    default_code = "csrf_failed"
+
+
 class CsrfSessionAuthentication(SessionAuthentication):
     """The browser's session (with CSRF on unsafe methods). The organization is the one
     named by the `X-Organization` header (a slug), else the user's last one."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            raise CsrfFailed(
+                f"{exc.detail} Send the csrftoken cookie's value in the X-CSRFToken header."
+            ) from None
 
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:
             return None
         user = result[0]
-        memberships = Membership.objects.select_related("organization", "organization__plan").filter(
-            user=user
-        )
+        memberships = Membership.objects.select_related(
+            "organization", "organization__plan"
+        ).filter(user=user)
         slug = request.META.get("HTTP_X_ORGANIZATION", "").strip()
         if slug:
             membership = memberships.filter(organization__slug=slug).first()
@@ -144,7 +157,11 @@ class HasOrganizationAccess(permissions.BasePermission):
         credential = request.auth
         if family and hasattr(credential, "allows") and not credential.allows(family, write):
             raise ScopeDenied(f"{family}:{'write' if write else 'read'}")
-        needed = getattr(view, "write_role", Role.MEMBER) if write else getattr(view, "read_role", Role.VIEWER)
+        needed = (
+            getattr(view, "write_role", Role.MEMBER)
+            if write
+            else getattr(view, "read_role", Role.VIEWER)
+        )
         if not membership.has_role(needed):
             role_label = Role(membership.role).label.lower()
             raise exceptions.PermissionDenied(
@@ -154,11 +171,31 @@ class HasOrganizationAccess(permissions.BasePermission):
 
 
 class IsStaff(permissions.BasePermission):
+    """Staff users with two-factor authentication, as for /admin/. A personal token is
+    refused (the password grant skips the second factor); an API key also needs the view's
+    scope family, so a narrow key of a staff user cannot reach the whole installation."""
+
     def has_permission(self, request, view) -> bool:
+        from allauth.mfa.utils import is_mfa_enabled
+
         if not (request.user and request.user.is_authenticated):
             raise exceptions.NotAuthenticated()
         if not request.user.is_staff:
             raise exceptions.PermissionDenied("Only staff can use this endpoint.")
+        if not is_mfa_enabled(request.user):
+            raise exceptions.PermissionDenied(
+                "Staff need two-factor authentication for this endpoint; set it up first."
+            )
+        if isinstance(request.auth, AccessToken):
+            raise exceptions.PermissionDenied(
+                "Use an API key or a browser session here: personal tokens skip two-factor "
+                "authentication."
+            )
+        write = request.method not in permissions.SAFE_METHODS
+        family = getattr(view, "scope_family", None)
+        credential = request.auth
+        if family and hasattr(credential, "allows") and not credential.allows(family, write):
+            raise ScopeDenied(f"{family}:{'write' if write else 'read'}")
         return True
 
 
@@ -189,9 +226,7 @@ class KeyRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         self._wait = None
-        result = get_usage(
-            request, group=self.group, key=self.key, rate=self.rate, increment=True
-        )
+        result = get_usage(request, group=self.group, key=self.key, rate=self.rate, increment=True)
         if result is None or not result["should_limit"]:
             return True
         self._wait = max(result["time_left"], 1)
