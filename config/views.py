@@ -43,9 +43,7 @@ def _check_queue() -> dict:
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     now = time.time()
-    recent = [
-        stat for stat in stats if stat.timestamp and now - stat.timestamp.timestamp() < 60
-    ]
+    recent = [stat for stat in stats if stat.timestamp and now - stat.timestamp.timestamp() < 60]
     if not recent:
         return {"ok": False, "clusters": 0, "error": "No task worker seen in the last minute."}
     return {"ok": True, "clusters": len(recent)}
@@ -56,9 +54,13 @@ def _check_queue() -> dict:
 def readyz(request):
     """Ready to serve: the database answers and a task worker was seen recently."""
     checks = {"database": _check_database()}
-    checks["queue"] = _check_queue() if checks["database"]["ok"] else {"ok": False, "error": "database down"}
+    checks["queue"] = (
+        _check_queue() if checks["database"]["ok"] else {"ok": False, "error": "database down"}
+    )
     ready = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
 
 
 def _error(request, status: int, code: str, message: str, template: str):
@@ -84,5 +86,9 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return _error(
-        request, 500, "server_error", "Something went wrong on our side. It has been logged.", "500.html"
+        request,
+        500,
+        "server_error",
+        "Something went wrong on our side. It has been logged.",
+        "500.html",
     )
