@@ -16,14 +16,18 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "") -> str:
-    """A string, with `NAME_FILE` (a path whose contents are the value) for secrets."""
+    """A string, with `NAME_FILE` (a path whose contents are the value) for secrets.
+
+    Set but empty counts as unset, as for the other types: `NAME=` in an env file means
+    "the default", never an empty sender address or rate.
+    """
     file_path = os.environ.get(f"{name}_FILE")
     if file_path:
         try:
             return Path(file_path).read_text().strip()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_path!r}: {exc}") from exc
-    return os.environ.get(name, default)
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -55,7 +59,7 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
 

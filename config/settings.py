@@ -104,8 +104,9 @@ TEMPLATES = [
 # Database: SQLite by default, PostgreSQL (or anything dj-database-url reads) from DATABASE_URL.
 # Connections persist with health checks: opening one per request costs 3-4x in API throughput.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        # env_str: DATABASE_URL_FILE works too, for a URL that carries a password.
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("CONN_MAX_AGE", 600, minimum=0),
         conn_health_checks=True,
     )

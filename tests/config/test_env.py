@@ -208,3 +208,11 @@ def test_settings_carry_the_mailer_in_mailers():
 
     assert set(settings.MAILERS) >= {"default"}
     assert "BACKEND" in settings.MAILERS["default"]
+
+
+def test_env_str_treats_empty_as_unset(monkeypatch):
+    # `NAME=` lines of .env.example mean "the default".
+    monkeypatch.setenv("SENDER", "")
+    assert env_str("SENDER", "Prospector <no-reply@localhost>") == "Prospector <no-reply@localhost>"
+    monkeypatch.setenv("SENDER", "  ops@example.com ")
+    assert env_str("SENDER", "x") == "ops@example.com"
