@@ -1,17 +1,23 @@
 from __future__ import annotations
 
-from django import forms
-from django.core.exceptions import ValidationError
+from datetime import datetime, time
 
-from accounts.models import Access, Membership, Role, Scope, WebhookEndpoint
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Access, Membership, Role, Scope, User, WebhookEndpoint
 
 
 class SignupExtraForm(forms.Form):
     """Fields allauth's signup form gains: the person's name and their organization."""
 
-    name = forms.CharField(max_length=150, label="Your name", widget=forms.TextInput(
-        attrs={"autocomplete": "name", "placeholder": "Ada Lovelace"}
-    ))
+    name = forms.CharField(
+        max_length=150,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": "Ada Lovelace"}),
+    )
     organization_name = forms.CharField(
         max_length=120,
         label="Organization name",
@@ -28,14 +34,60 @@ class SignupExtraForm(forms.Form):
         create_organization(name=self.cleaned_data["organization_name"], owner=user)
 
 
+class OrganizationForm(forms.Form):
+    name = forms.CharField(
+        max_length=120,
+        label="Organization name",
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "placeholder": "Acme Inc."}),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Enter a name.")
+        return name
+
+
+class InvitationSignupForm(forms.Form):
+    """A new account for an invited address: the email comes from the invitation."""
+
+    name = forms.CharField(
+        max_length=150,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": "Ada Lovelace"}),
+    )
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password.",
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        name = self.cleaned_data.get("name", "")
+        password_validation.validate_password(password, User(email=self.email, name=name))
+        return password
+
+
 class InviteForm(forms.Form):
-    email = forms.EmailField(widget=forms.EmailInput(attrs={"placeholder": "teammate@company.com"}))
+    email = forms.EmailField(
+        widget=forms.EmailInput(
+            attrs={"placeholder": "teammate@company.com", "autocomplete": "off"}
+        )
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
     def __init__(self, *args, organization=None, inviter: Membership | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.inviter = inviter
+        if inviter is not None and inviter.role != Role.OWNER:
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -51,18 +103,37 @@ class InviteForm(forms.Form):
 
 
 class RoleForm(forms.Form):
+    """A new role for `target`, chosen by `actor`: only owners grant or take away ownership."""
+
     role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(
+        self, *args, actor: Membership | None = None, target: Membership | None = None, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.target = target
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        touches_owner = role == Role.OWNER or (self.target and self.target.role == Role.OWNER)
+        if touches_owner and self.actor and self.actor.role != Role.OWNER:
+            raise ValidationError("Only an owner can grant or change the owner role.")
+        return role
 
 
 SCOPE_CHOICES = [("", "No access"), *Access.choices]
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "Zapier sync"}))
+    name = forms.CharField(
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "Zapier sync", "autocomplete": "off"}),
+    )
     expires_at = forms.DateField(
         required=False,
         label="Expires on",
-        help_text="Leave empty for a key that does not expire.",
+        help_text="Leave empty for a key that never expires.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -70,16 +141,17 @@ class ApiKeyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for family, label in Scope.choices:
             self.fields[f"scope_{family}"] = forms.ChoiceField(
-                label=label, choices=SCOPE_CHOICES, required=False,
+                label=label,
+                choices=SCOPE_CHOICES,
+                required=False,
                 initial=Access.WRITE if family != Scope.ORGANIZATION else "",
+                widget=forms.RadioSelect,
             )
 
     def scope_fields(self):
         return [self[f"scope_{family}"] for family in Scope.values]
 
     def clean_expires_at(self):
-        from django.utils import timezone
-
         value = self.cleaned_data["expires_at"]
         if value and value <= timezone.localdate():
             raise ValidationError("Choose a date in the future.")
@@ -97,17 +169,31 @@ class ApiKeyForm(forms.Form):
         cleaned["scopes"] = scopes
         return cleaned
 
+    @property
+    def expires_datetime(self) -> datetime | None:
+        """The key stops working at the start of the chosen day, in the site's time zone."""
+        day = self.cleaned_data.get("expires_at")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day, time.min))
+
 
 class WebhookEndpointForm(forms.ModelForm):
     event_types = forms.MultipleChoiceField(
-        choices=(), widget=forms.CheckboxSelectMultiple, required=False,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
         help_text="Leave all unticked to receive every event.",
     )
 
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "description", "event_types"]
-        widgets = {"url": forms.URLInput(attrs={"placeholder": "https://example.com/hooks/prospector"})}
+        labels = {"url": "Endpoint URL"}
+        widgets = {
+            "url": forms.URLInput(attrs={"placeholder": "https://example.com/hooks/prospector"}),
+            "description": forms.TextInput(attrs={"placeholder": "CRM sync (optional)"}),
+        }
 
     def __init__(self, *args, **kwargs):
         from accounts.events import WEBHOOK_EVENT_TYPES

@@ -257,3 +257,35 @@ def revoke_access_token(*, token: AccessToken) -> None:
         AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=token.revoked_at
         )
+
+
+def rename_organization(*, organization: Organization, name: str, actor: User) -> Organization:
+    """Rename the organization. The slug stays, so bookmarks and API clients keep working.
+    Atomic; records `organization.renamed`."""
+    with transaction.atomic():
+        previous = organization.name
+        organization.name = name.strip()
+        organization.save(update_fields=["name"])
+        events.emit(
+            organization,
+            "organization.renamed",
+            {"from": previous, "to": organization.name},
+            actor=actor,
+        )
+    return organization
+
+
+def register_invited_user(*, invitation: Invitation, name: str, password: str) -> Membership:
+    """Create an account for the invited address and accept the invitation with it.
+
+    The emailed token proves the address, so it is stored as verified. Atomic: when the
+    invitation is no longer pending (ValueError) no account is left behind.
+    """
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=invitation.email, password=password, name=name.strip()
+        )
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return accept_invitation(invitation=invitation, user=user)

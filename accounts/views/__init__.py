@@ -1,0 +1,1 @@
+"""HTML views of the accounts app, one module per settings area."""

@@ -1,0 +1,118 @@
+"""Landing, organization creation, dashboard and the read-mostly settings pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services, usage
+from accounts.forms import OrganizationForm
+from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
+from accounts.tenancy import OrgRequest, org_member_required
+from accounts.views._common import done, page
+
+EVENTS_PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def home(request):
+    """Land in the organization the user last worked in, or offer to create one."""
+    memberships = list(Membership.objects.filter(user=request.user).select_related("organization"))
+    if not memberships:
+        return render(request, "accounts/no_organization.html", {"form": OrganizationForm()})
+    last = [m for m in memberships if m.organization_id == request.user.last_organization_id]
+    return redirect("dashboard", org_slug=(last or memberships)[0].organization.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_org(request):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        org = services.create_organization(name=form.cleaned_data["name"], owner=request.user)
+        messages.success(request, f"{org.name} is ready. You are its owner.")
+        return done(request, "dashboard", org_slug=org.slug)
+    return page(request, "accounts/org_create.html", {"form": form}, fragment="org-form")
+
+
+@org_member_required
+@require_GET
+def dashboard(request: OrgRequest):
+    org = request.org
+    context = {
+        "can_manage": request.membership.can_manage,
+        "member_count": Membership.objects.for_org(org).count(),
+        "pending_invitations": Invitation.objects.for_org(org).pending().count(),
+    }
+    if request.membership.can_manage:
+        context["has_api_keys"] = ApiKey.objects.for_org(org).usable().exists()
+        context["has_webhooks"] = WebhookEndpoint.objects.for_org(org).exists()
+    return page(request, "accounts/dashboard.html", context, fragment="dashboard")
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def org_settings(request: OrgRequest):
+    """General settings: everyone may read them, owners and admins rename."""
+    can_manage = request.membership.can_manage
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied("Only owners and admins can rename the organization.")
+    form = OrganizationForm(request.POST or None, initial={"name": request.org.name})
+    if request.method == "POST" and form.is_valid():
+        services.rename_organization(
+            organization=request.org, name=form.cleaned_data["name"], actor=request.user
+        )
+        messages.success(request, f"Renamed to {request.org.name}.")
+        if not request.htmx:
+            return redirect("org_settings", org_slug=request.org.slug)
+        form = OrganizationForm(initial={"name": request.org.name})
+    context = {"form": form, "can_manage": can_manage}
+    return page(request, "accounts/settings_general.html", context, fragment="org-form")
+
+
+@org_member_required(role=Role.ADMIN)
+@require_GET
+def audit_log(request: OrgRequest):
+    org_events = Event.objects.for_org(request.org)
+    types = list(org_events.order_by("type").values_list("type", flat=True).distinct())
+    selected = request.GET.get("type", "")
+    if selected:
+        org_events = org_events.filter(type=selected)
+    events_page = Paginator(org_events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "events_page": events_page,
+        "events": list(events_page.object_list),
+        "types": types,
+        "selected": selected,
+    }
+    return page(request, "accounts/audit_log.html", context, fragment="events")
+
+
+@org_member_required
+@require_GET
+def usage_page(request: OrgRequest):
+    rows = usage.summary(request.org)
+    for row in rows:
+        limit = row["limit"]
+        row["percent"] = round(100 * row["used"] / limit, 1) if limit else None
+        row["over"] = limit is not None and row["used"] >= limit
+    context = {"rows": rows, "plan": usage.plan_for(request.org), "month": usage.month_start()}
+    return page(request, "accounts/usage.html", context, fragment="usage")
+
+
+@org_member_required
+@require_POST
+def leave_org(request: OrgRequest):
+    """Anyone may leave, except the last owner."""
+    try:
+        services.remove_member(membership=request.membership, actor=request.user)
+    except services.LastOwnerError as exc:
+        messages.error(request, str(exc))
+        return done(request, "members", org_slug=request.org.slug)
+    messages.success(request, f"You left {request.org.name}.")
+    return done(request, "home")
