@@ -160,7 +160,7 @@ class WebhookEndpointViewSet(
             return WebhookEndpointCreateSerializer
         if self.action == "retrieve":
             return WebhookEndpointDetailSerializer
-        if self.action == "deliveries":
+        if self.action in ("deliveries", "test"):
             return WebhookDeliverySerializer
         return WebhookEndpointSerializer
 
@@ -202,6 +202,20 @@ class WebhookEndpointViewSet(
             WebhookDelivery.objects.for_org(request.org).select_related("event").get(pk=delivery.pk)
         )
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Enable a webhook endpoint again",
+        description="After automatic disabling (repeated failures): deliveries resume and the "
+        "failure count starts from zero.",
+        request=None,
+        responses={200: WebhookEndpointSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def enable(self, request, pk: str | None = None) -> Response:
+        endpoint = self.get_object()
+        endpoint.organization = request.org
+        webhook_service().enable_endpoint(endpoint=endpoint, actor=request.user)
+        return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(
         summary="Delivery log of an endpoint",
