@@ -27,6 +27,7 @@ WEBHOOK_EVENT_TYPES: dict[str, str] = {
     "member.removed": "A member was removed",
     "api_key.created": "An API key was created",
     "api_key.revoked": "An API key was revoked",
+    "webhook.disabled": "A webhook endpoint was disabled after repeated failures",
 }
 
 
@@ -48,8 +49,13 @@ def emit(
     *,
     actor: User | None = None,
     actor_label: str = "",
+    webhooks: bool = True,
 ) -> Event:
-    """Record an event and queue its webhook deliveries (after commit). Atomic with the caller."""
+    """Record an event and queue its webhook deliveries (after commit). Atomic with the caller.
+
+    `webhooks=False` records it in the audit log only (the webhook machinery's own events,
+    such as a test delivery, which goes to one endpoint rather than to every subscriber).
+    """
     from accounts.models import Event, WebhookDelivery, WebhookEndpoint
 
     with transaction.atomic():
@@ -60,16 +66,23 @@ def emit(
             actor=actor,
             actor_label=actor_label or (actor.email if actor else "system"),
         )
-        endpoints = [
-            endpoint
-            for endpoint in WebhookEndpoint.objects.for_org(org).active()
-            if endpoint.wants(type)
-        ]
+        endpoints = (
+            [
+                endpoint
+                for endpoint in WebhookEndpoint.objects.for_org(org).active()
+                if endpoint.wants(type)
+            ]
+            if webhooks
+            else []
+        )
         if endpoints:
             deliveries = WebhookDelivery.objects.bulk_create(
                 [
                     WebhookDelivery(
-                        organization=org, endpoint=endpoint, event=event, next_attempt_at=event.created_at
+                        organization=org,
+                        endpoint=endpoint,
+                        event=event,
+                        next_attempt_at=event.created_at,
                     )
                     for endpoint in endpoints
                 ]

@@ -440,6 +440,13 @@ class DeliveryQuerySet(OrgQuerySet):
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now or timezone.now()
         )
 
+    def finished_before(self, cutoff):
+        """Deliveries that reached an outcome and were created before `cutoff` (for pruning)."""
+        return self.filter(
+            status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED],
+            created_at__lt=cutoff,
+        )
+
 
 class WebhookDelivery(OrgScoped):
     class Status(models.TextChoices):
@@ -474,3 +481,10 @@ class WebhookDelivery(OrgScoped):
 
     def __str__(self) -> str:
         return f"{self.event_id} -> {self.endpoint_id} ({self.status})"
+
+    def is_due(self, now=None) -> bool:
+        return (
+            self.status == self.Status.PENDING
+            and self.next_attempt_at is not None
+            and self.next_attempt_at <= (now or timezone.now())
+        )

@@ -423,7 +423,9 @@ def _send(
     data: bytes | str | None,
     timeouts: tuple[float, float],
     verify: bool | str,
+    nominal: tuple[float, float],
 ) -> requests.Response:
+    """One request/response exchange, body left unread; `nominal` timeouts are for messages."""
     try:
         prepared = requests.Request(method, target.url, headers=dict(headers), data=data).prepare()
     except (requests.RequestException, ValueError) as exc:
@@ -434,9 +436,9 @@ def _send(
     try:
         return _ADAPTER.send(prepared, stream=True, timeout=timeouts, verify=verify)
     except requests.ConnectTimeout:
-        raise FetchTimeout(f"Connecting to {where} timed out after {timeouts[0]:g}s.") from None
+        raise FetchTimeout(f"Connecting to {where} timed out after {nominal[0]:g}s.") from None
     except requests.ReadTimeout:
-        raise FetchTimeout(f"{where} did not answer within {timeouts[1]:g}s.") from None
+        raise FetchTimeout(f"{where} did not answer within {nominal[1]:g}s.") from None
     except requests.exceptions.SSLError as exc:
         raise FetchError(f"TLS handshake with {where} failed: {_short(exc)}") from None
     except requests.ConnectionError as exc:
@@ -531,7 +533,7 @@ def safe_request(
         if remaining <= 0:
             raise FetchTimeout(f"{redact_url(url)} took longer than allowed.")
         hop_timeouts = (min(timeouts[0], remaining), min(timeouts[1], remaining))
-        response = _send(target, method, request_headers, body, hop_timeouts, verify)
+        response = _send(target, method, request_headers, body, hop_timeouts, verify, timeouts)
         location = response.headers.get("location")
         if max_redirects <= 0 or response.status_code not in REDIRECT_STATUSES or not location:
             break
