@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
@@ -54,7 +55,8 @@ def org_member_required(view=None, *, role: str = Role.VIEWER):
             request.org = membership.organization
             request.membership = membership
             if request.user.last_organization_id != request.org.id:
-                type(request.user).objects.filter(pk=request.user.pk).update(
+                # request.user is a SimpleLazyObject, so type(request.user) is not the model.
+                get_user_model().objects.filter(pk=request.user.pk).update(
                     last_organization=request.org
                 )
                 request.user.last_organization = request.org
