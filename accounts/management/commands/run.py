@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from accounts.management.commands.load_demo import DEFAULT_DEMO_PASSWORD, DEMO_EMAIL
+from accounts.models import User
+from config.env import env_str
 
 GRACE_SECONDS = 10
 
@@ -54,10 +59,12 @@ class Command(BaseCommand):
                 children[name] = subprocess.Popen(  # noqa: S603 (our own manage.py)
                     command, process_group=0, stdin=subprocess.DEVNULL
                 )
-            self.stdout.write(
-                f"Web server on http://{addr}/ and a task worker are running. Ctrl-C stops both."
-            )
+            announced = False
             while not stop_signal:
+                if not announced and _accepts_connections(addr):
+                    # After the start-up noise, so the address and login stay in view.
+                    self._announce(addr)
+                    announced = True
                 exited = [name for name, child in children.items() if child.poll() is not None]
                 if exited:
                     name = exited[0]
@@ -72,6 +79,13 @@ class Command(BaseCommand):
         if exit_code:
             sys.exit(exit_code)
 
+    def _announce(self, addr: str) -> None:
+        lines = [f"Prospector is running on http://{addr}/ with a task worker. Ctrl-C stops both."]
+        if User.objects.filter(email=DEMO_EMAIL).exists():
+            password = env_str("DEMO_PASSWORD") or (DEFAULT_DEMO_PASSWORD if settings.DEBUG else "")
+            lines.append(f"Demo login: {DEMO_EMAIL} / {password or '(DEMO_PASSWORD)'}")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
         # SIGINT is what both runserver and qcluster treat as "shut down cleanly".
         for child in children.values():
@@ -84,6 +98,15 @@ class Command(BaseCommand):
         for child in children.values():
             _signal_group(child, signal.SIGKILL)
             child.wait()
+
+
+def _accepts_connections(addr: str) -> bool:
+    host, _, port = addr.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=0.2):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _signal_group(child: subprocess.Popen, signum: int) -> None:
