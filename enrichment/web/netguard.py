@@ -344,7 +344,10 @@ def check_url(
         if reason is None or (allow_listed and reason != "cloud metadata"):
             continue
         where = f"'{host}'" if literal else f"'{host}' resolves to {address}, which"
-        raise UnsafeURL(f"{where} is a {reason} address; only public addresses are allowed.")
+        article = "an" if reason[0].lower() in "aeiou" else "a"
+        raise UnsafeURL(
+            f"{where} is {article} {reason} address; only public addresses are allowed."
+        )
 
     return Target(
         url=url,
