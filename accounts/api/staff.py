@@ -148,20 +148,17 @@ class UsageTotalSerializer(serializers.Serializer):
 
 def parse_month(value: str | None) -> tuple[datetime, datetime]:
     """`YYYY-MM` (UTC) as [start, end); the current month when empty."""
-    if value:
-        try:
-            start = datetime.strptime(value, "%Y-%m").replace(tzinfo=UTC)
-        except ValueError:
-            raise serializers.ValidationError({"month": ["Use the form YYYY-MM."]}) from None
-    else:
-        start = (
-            timezone.now().astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        )
-    end = (
-        start.replace(year=start.year + 1, month=1)
-        if start.month == 12
-        else start.replace(month=start.month + 1)
-    )
+    if not value:
+        now = timezone.now().astimezone(UTC)
+        value = now.strftime("%Y-%m")
+    try:
+        start = datetime.strptime(value, "%Y-%m").replace(tzinfo=UTC)
+        if start.month == 12:
+            end = start.replace(year=start.year + 1, month=1)
+        else:
+            end = start.replace(month=start.month + 1)
+    except ValueError:  # not YYYY-MM, or past year 9999
+        raise serializers.ValidationError({"month": ["Use the form YYYY-MM."]}) from None
     return start, end
 
 

@@ -204,8 +204,10 @@ def test_a_foreign_id_is_a_404(owner_api, other_org, outsider):
     assert key.revoked_at is None
 
 
-def test_a_non_numeric_id_is_a_404(owner_api):
-    assert_error(owner_api.get(f"{KEYS}abc/"), 404, "not_found")
+@pytest.mark.parametrize("pk", ["abc", "99999999999999999999999", "-1", "1.5"])
+def test_an_odd_id_is_a_404(owner_api, pk):
+    assert_error(owner_api.get(f"{KEYS}{pk}/"), 404, "not_found")
+    assert_error(owner_api.delete(f"/api/v1/organization/members/{pk}/"), 404, "not_found")
 
 
 def test_a_wrong_method_is_a_405(owner_api, org, owner):
@@ -339,3 +341,24 @@ def test_session_acts_in_the_organization_named_by_x_organization(org, owner, ot
     # Another organization's slug looks exactly like a missing one.
     assert_error(client.get(ME, HTTP_X_ORGANIZATION=other_org.slug), 404, "not_found")
     assert_error(client.get(ME, HTTP_X_ORGANIZATION="no-such-org"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/auth/register",
+        "/api/v1/auth/token",
+        ME,
+        KEYS,
+        "/api/v1/organization/",
+        "/api/v1/organization/members/",
+        "/api/v1/organization/invitations/",
+        "/api/v1/webhooks/",
+        "/api/v1/events/",
+    ],
+)
+def test_options_and_head_answer_without_errors(owner_api, url):
+    response = owner_api.options(url)
+    assert response.status_code == 200, response.content
+    assert response.json()["name"]
+    assert owner_api.head(url).status_code in (200, 405)

@@ -144,7 +144,7 @@ def test_december_rolls_over_to_january(staff_api, org):
     assert staff_api.get(USAGE, {"month": "2025-01"}).json()["count"] == 0
 
 
-@pytest.mark.parametrize("month", ["2024-13", "May 2024", "2024"])
+@pytest.mark.parametrize("month", ["2024-13", "May 2024", "2024", "9999-12"])
 def test_a_malformed_month_is_a_400(staff_api, month):
     error = assert_error(staff_api.get(USAGE, {"month": month}), 400, "validation_error")
     assert error["details"] == {"month": ["Use the form YYYY-MM."]}
