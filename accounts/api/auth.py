@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.account.utils import has_verified_email
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -20,6 +23,14 @@ from accounts.api.common import OrganizationBriefSerializer
 from accounts.models import AccessToken, ApiKey, Membership, Role, User
 from config.api import Conflict, StrictSerializer, error_response
 from config.api_auth import LoginRateThrottle, SignupRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class EmailUnverified(exceptions.PermissionDenied):
+    default_detail = "Verify your email address first: follow the link in the email we sent you."
+    default_code = "email_unverified"
+
 
 # ---------------------------------------------------------------- serializers
 
@@ -153,8 +164,24 @@ class RegisterView(APIView):
             )
         except IntegrityError:  # lost a race with another sign-up of the same email
             raise Conflict("An account with this email already exists. Log in instead.") from None
+        self._send_verification(request, membership.user)
         body = AccountSerializer(account_data(membership.user, membership)).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _send_verification(request, user: User) -> None:
+        """The same verification mail as the browser's sign-up (allauth's address book).
+        The account exists by now: a mail failure is logged, not turned into a 500, and the
+        user can ask for a new link from the browser."""
+        try:
+            address = EmailAddress.objects.add_email(
+                request._request, user, user.email, confirm=True, signup=True
+            )
+        except Exception:
+            logger.exception("Could not send the verification email to user %s", user.pk)
+            address = EmailAddress.objects.filter(user=user, email=user.email).first()
+        if address is not None and not address.primary:
+            address.set_as_primary(conditional=True)
 
 
 class TokenView(APIView):
@@ -199,6 +226,7 @@ class TokenView(APIView):
         responses={
             200: TokenResponseSerializer,
             401: error_response("Wrong email or password"),
+            403: error_response("The email address is not verified yet (when required)"),
         },
         examples=[
             OpenApiExample(
@@ -218,6 +246,9 @@ class TokenView(APIView):
         )
         if user is None:
             raise exceptions.AuthenticationFailed("The email or password is not correct.")
+        # As for the browser's login: no way in before the address is verified, when required.
+        if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not has_verified_email(user):
+            raise EmailUnverified()
         membership = self._choose_membership(user, data.get("organization") or "")
         token, raw = services.issue_access_token(organization=membership.organization, user=user)
         body = {

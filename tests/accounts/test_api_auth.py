@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
+from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
@@ -50,6 +52,25 @@ def test_register_creates_a_user_who_owns_a_new_organization(api_client, db):
     assert membership.organization_id == body["organization"]["id"]
     assert membership.role == Role.OWNER
     assert "password" not in response.content.decode()
+
+
+def test_register_mails_the_same_verification_link_as_the_browser(api_client, db):
+    api_client.post(REGISTER, SIGNUP, format="json")
+    address = EmailAddress.objects.get(email="nora@example.com")
+    assert address.primary and not address.verified
+    assert [m.to for m in mail.outbox] == [["nora@example.com"]]
+    assert "/accounts/confirm-email/" in mail.outbox[0].body
+
+
+@override_settings(ACCOUNT_EMAIL_VERIFICATION="mandatory")
+def test_mandatory_verification_holds_back_the_token(api_client, db):
+    api_client.post(REGISTER, SIGNUP, format="json")
+    grant = {"username": SIGNUP["email"], "password": SIGNUP["password"]}
+    response = api_client.post(TOKEN, grant, format="json")
+    assert "Verify your email" in assert_error(response, 403, "email_unverified")["message"]
+    assert not AccessToken.objects.exists()
+    EmailAddress.objects.filter(email="nora@example.com").update(verified=True)
+    assert api_client.post(TOKEN, grant, format="json").status_code == 200
 
 
 def test_register_then_get_a_token_and_call_me(api_client, db):
