@@ -55,3 +55,21 @@ def nav_section(context) -> str:
     if name.startswith(("account_", "mfa_")):
         return "account"
     return name
+
+
+@register.simple_tag(takes_context=True)
+def nav_org(context, memberships):
+    """The organization the sidebar links into: the page's, else the user's last one.
+
+    Picked from the switcher's memberships (already loaded with their organizations), so
+    pages outside an organization (account settings) cost no extra query.
+    """
+    org = context.get("org")
+    if org is not None:
+        return org
+    user = context.get("user")
+    last_id = getattr(user, "last_organization_id", None)
+    for membership in memberships or ():
+        if membership.organization_id == last_id:
+            return membership.organization
+    return memberships[0].organization if memberships else None

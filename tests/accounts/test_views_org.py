@@ -1,0 +1,220 @@
+"""Home, organization creation, dashboard, general settings, usage and leaving."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts import usage
+from accounts.models import Event, Membership, Organization, Plan, Role, User
+from tests import factories
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# Home ---------------------------------------------------------------------------------
+
+
+def test_home_sends_anonymous_visitors_to_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_home_lands_in_the_last_organization(client, owner, org):
+    second = factories.make_org("Second Co", owner=owner)
+    User.objects.filter(pk=owner.pk).update(last_organization=second)
+    client.force_login(owner)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/o/{second.slug}/"
+
+
+def test_home_offers_to_create_an_organization_when_the_user_has_none(client, outsider):
+    client.force_login(outsider)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Create your organization" in response.content
+    assert b'action="/orgs/new/"' in response.content
+
+
+# Creating an organization -----------------------------------------------------------------
+
+
+def test_it_creates_an_organization_with_the_user_as_owner(owner_client, owner):
+    response = owner_client.post("/orgs/new/", {"name": "Initech"})
+    org = Organization.objects.get(name="Initech")
+    assert response.status_code == 302
+    assert response["Location"] == f"/o/{org.slug}/"
+    assert Membership.objects.get(organization=org, user=owner).role == Role.OWNER
+
+
+def test_a_taken_organization_name_gets_a_suffixed_slug(owner_client, org):
+    owner_client.post("/orgs/new/", {"name": org.name})
+    slugs = sorted(Organization.objects.filter(name=org.name).values_list("slug", flat=True))
+    assert len(slugs) == 2
+    assert slugs[0] == org.slug
+    assert slugs[1].startswith(f"{org.slug}-") and len(slugs[1]) > len(org.slug)
+
+
+def test_create_organization_shows_errors_in_the_fragment_for_htmx(owner_client):
+    response = owner_client.post("/orgs/new/", {"name": "  "}, **HTMX)
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert b'id="org-form"' in response.content
+    assert b'class="error"' in response.content
+
+
+def test_create_organization_with_htmx_redirects_the_client(owner_client):
+    response = owner_client.post("/orgs/new/", {"name": "Hooli"}, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/o/hooli")
+
+
+def test_create_organization_refuses_other_methods(owner_client):
+    assert owner_client.put("/orgs/new/").status_code == 405
+
+
+def test_create_organization_needs_login(client, db):
+    assert client.post("/orgs/new/", {"name": "X"}).status_code == 302
+    assert not Organization.objects.filter(name="X").exists()
+
+
+# Dashboard ----------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_the_empty_state_and_first_actions(owner_client, org):
+    response = owner_client.get(f"/o/{org.slug}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"<title>Dashboard · {org.name} · Prospector</title>" in body
+    assert "Your pipeline will live here" in body
+    assert f"/o/{org.slug}/settings/api-keys/" in body
+    assert "Invite teammates" in body
+
+
+def test_dashboard_hides_admin_actions_from_viewers(viewer_client, org):
+    response = viewer_client.get(f"/o/{org.slug}/")
+    assert response.status_code == 200
+    assert b"Create an API key" not in response.content
+
+
+def test_dashboard_outsider_gets_404(outsider_client, org):
+    assert outsider_client.get(f"/o/{org.slug}/").status_code == 404
+
+
+def test_dashboard_refuses_post(owner_client, org):
+    assert owner_client.post(f"/o/{org.slug}/").status_code == 405
+
+
+def test_dashboard_htmx_gets_the_fragment(owner_client, org):
+    response = owner_client.get(f"/o/{org.slug}/", **HTMX)
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert b'id="dashboard"' in response.content
+
+
+# General settings ---------------------------------------------------------------------------
+
+
+def test_admin_renames_the_organization(client, admin_user, org):
+    client.force_login(admin_user)
+    response = client.post(f"/o/{org.slug}/settings/general/", {"name": "Acme Global"})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.name == "Acme Global"
+    assert org.slug == "acme-corp"
+    assert Event.objects.for_org(org).filter(type="organization.renamed").exists()
+
+
+def test_rename_with_htmx_returns_the_form_fragment_and_a_toast(owner_client, org):
+    response = owner_client.post(f"/o/{org.slug}/settings/general/", {"name": "Acme 2"}, **HTMX)
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert b'id="org-form"' in response.content
+    assert "Renamed to Acme 2" in response["HX-Trigger"]
+
+
+def test_member_and_viewer_may_read_but_not_rename(member_client, org, viewer):
+    assert member_client.get(f"/o/{org.slug}/settings/general/").status_code == 200
+    assert member_client.post(f"/o/{org.slug}/settings/general/", {"name": "X"}).status_code == 403
+    member_client.force_login(viewer)
+    assert member_client.post(f"/o/{org.slug}/settings/general/", {"name": "X"}).status_code == 403
+    org.refresh_from_db()
+    assert org.name == "Acme Corp"
+
+
+def test_general_settings_outsider_gets_404(outsider_client, org):
+    assert outsider_client.get(f"/o/{org.slug}/settings/general/").status_code == 404
+    assert (
+        outsider_client.post(f"/o/{org.slug}/settings/general/", {"name": "X"}).status_code == 404
+    )
+
+
+def test_general_settings_refuses_delete(owner_client, org):
+    assert owner_client.delete(f"/o/{org.slug}/settings/general/").status_code == 405
+
+
+# Usage --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_org(org):
+    plan = Plan.objects.create(code="starter", name="Starter", limits={"enrichment.company": 200})
+    org.plan = plan
+    org.save(update_fields=["plan"])
+    usage.record(org, "enrichment.company", 50)
+    usage.record(org, "api.request", 1234)
+    return org
+
+
+def test_usage_shows_this_months_use_against_the_plan(viewer_client, limited_org):
+    response = viewer_client.get(f"/o/{limited_org.slug}/settings/usage/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Starter plan" in body
+    assert "1,234" in body  # thousands separator
+    assert "25.0%" in body  # 50 of 200
+    assert 'max="200" value="50"' in body
+
+
+def test_usage_outsider_gets_404(outsider_client, org):
+    assert outsider_client.get(f"/o/{org.slug}/settings/usage/").status_code == 404
+
+
+def test_usage_refuses_post(owner_client, org):
+    assert owner_client.post(f"/o/{org.slug}/settings/usage/").status_code == 405
+
+
+def test_usage_htmx_gets_the_fragment(owner_client, org):
+    response = owner_client.get(f"/o/{org.slug}/settings/usage/", **HTMX)
+    assert b"<html" not in response.content
+    assert b'id="usage"' in response.content
+
+
+# Leaving ------------------------------------------------------------------------------------------
+
+
+def test_a_viewer_can_leave(viewer_client, viewer, org):
+    response = viewer_client.post(f"/o/{org.slug}/leave/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert not Membership.objects.filter(organization=org, user=viewer).exists()
+
+
+def test_the_last_owner_cannot_leave(owner_client, owner, org):
+    response = owner_client.post(f"/o/{org.slug}/leave/", follow=True)
+    assert Membership.objects.filter(organization=org, user=owner).exists()
+    assert b"The last owner cannot leave" in response.content
+
+
+def test_leave_refuses_get(owner_client, org):
+    assert owner_client.get(f"/o/{org.slug}/leave/").status_code == 405
+
+
+def test_leave_outsider_gets_404(outsider_client, org):
+    assert outsider_client.post(f"/o/{org.slug}/leave/").status_code == 404
+
+
+def test_leave_with_htmx_redirects_the_client_home(member_client, org):
+    response = member_client.post(f"/o/{org.slug}/leave/", **HTMX)
+    assert response["HX-Redirect"] == "/"
