@@ -153,7 +153,11 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if User.objects.filter(email__iexact=data["email"]).exists():
+        # Another account may hold the address as a secondary email (allauth's address book).
+        taken = User.objects.filter(email__iexact=data["email"]).exists() or (
+            EmailAddress.objects.filter(email__iexact=data["email"]).exists()
+        )
+        if taken:
             raise Conflict("An account with this email already exists. Log in instead.")
         try:
             membership = services.register_user(

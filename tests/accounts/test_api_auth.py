@@ -89,6 +89,11 @@ def test_register_with_an_existing_email_is_a_409(api_client, owner):
     assert User.objects.filter(email__iexact="owner@example.com").count() == 1
 
 
+def test_register_with_another_accounts_secondary_email_is_a_409(api_client, owner):
+    EmailAddress.objects.create(user=owner, email="nora@example.com", verified=True)
+    assert_error(api_client.post(REGISTER, SIGNUP, format="json"), 409, "conflict")
+
+
 @pytest.mark.parametrize(
     ("password", "fragment"),
     [("short1", "too short"), ("password123", "too common"), ("12345678901", "entirely numeric")],
