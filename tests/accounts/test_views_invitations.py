@@ -37,7 +37,7 @@ def test_a_new_person_sees_a_signup_form_with_the_email_fixed(client, invite):
     assert response.status_code == 200
     body = response.content.decode()
     assert "Join Acme Corp" in body
-    assert 'value="newcomer@example.com" readonly' in body
+    assert 'value="newcomer@example.com" readonly autocomplete="username"' in body
     assert 'name="password"' in body
     assert 'name="email"' not in body  # the address comes from the invitation only
 
