@@ -12,6 +12,7 @@ urlpatterns = [
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path(o, org.dashboard, name="dashboard"),
     path(f"{o}leave/", org.leave_org, name="org_leave"),
+    path(s, org.settings_index, name="settings"),
     path(f"{s}general/", org.org_settings, name="org_settings"),
     path(f"{s}usage/", org.usage_page, name="usage"),
     path(f"{s}audit-log/", org.audit_log, name="audit_log"),

@@ -56,6 +56,12 @@ def dashboard(request: OrgRequest):
 
 
 @org_member_required
+@require_GET
+def settings_index(request: OrgRequest):
+    return redirect("org_settings", org_slug=request.org.slug)
+
+
+@org_member_required
 @require_http_methods(["GET", "POST"])
 def org_settings(request: OrgRequest):
     """General settings: everyone may read them, owners and admins rename."""

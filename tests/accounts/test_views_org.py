@@ -113,6 +113,14 @@ def test_dashboard_htmx_gets_the_fragment(owner_client, org):
     assert b'id="dashboard"' in response.content
 
 
+def test_settings_root_leads_to_general_settings(viewer_client, org, outsider):
+    response = viewer_client.get(f"/o/{org.slug}/settings/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/o/{org.slug}/settings/general/"
+    viewer_client.force_login(outsider)
+    assert viewer_client.get(f"/o/{org.slug}/settings/").status_code == 404
+
+
 # General settings ---------------------------------------------------------------------------
 
 
