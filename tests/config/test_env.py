@@ -203,11 +203,26 @@ def test_without_mail_settings_development_prints_and_production_writes_files(tm
     assert production["OPTIONS"]["file_path"] == str(tmp_path / "var" / "mail")
 
 
-def test_settings_carry_the_mailer_in_mailers():
-    from django.conf import settings
+def test_settings_put_the_mailer_from_the_environment_in_mailers():
+    import json
 
-    assert set(settings.MAILERS) >= {"default"}
-    assert "BACKEND" in settings.MAILERS["default"]
+    from tests.config.test_startup import run
+
+    show = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.MAILERS))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"}
+    result = run(["-c", show], env | {"EMAIL_URL": "smtps://bot:pw@mail.example.com"})
+    assert result.returncode == 0, result.stderr
+    mailers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert mailers["default"]["BACKEND"] == SMTP
+    assert mailers["default"]["OPTIONS"]["host"] == "mail.example.com"
+    assert mailers["default"]["OPTIONS"]["use_ssl"] is True
+
+    result = run(["-c", show], env | {"EMAIL_URL": "gopher://mail"})
+    assert result.returncode != 0
+    assert "EMAIL_URL scheme 'gopher' is not supported" in result.stderr
 
 
 def test_env_str_treats_empty_as_unset(monkeypatch):
