@@ -10,6 +10,16 @@ from accounts.models import Role
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache(django_db_setup, django_db_blocker):
+    """Rate-limit counters live in the shared cache (a table of the test database): every
+    test starts from zero, whatever an earlier transactional test left behind."""
+    from django.core.cache import cache
+
+    with django_db_blocker.unblock():
+        cache.clear()
+
+
 @pytest.fixture
 def owner(db):
     return factories.make_user("owner@example.com", name="Olivia Owner")
@@ -22,17 +32,23 @@ def org(owner):
 
 @pytest.fixture
 def admin_user(org):
-    return factories.add_member(org, factories.make_user("admin@example.com", name="Adam Admin"), Role.ADMIN)
+    return factories.add_member(
+        org, factories.make_user("admin@example.com", name="Adam Admin"), Role.ADMIN
+    )
 
 
 @pytest.fixture
 def member(org):
-    return factories.add_member(org, factories.make_user("member@example.com", name="Mia Member"), Role.MEMBER)
+    return factories.add_member(
+        org, factories.make_user("member@example.com", name="Mia Member"), Role.MEMBER
+    )
 
 
 @pytest.fixture
 def viewer(org):
-    return factories.add_member(org, factories.make_user("viewer@example.com", name="Vic Viewer"), Role.VIEWER)
+    return factories.add_member(
+        org, factories.make_user("viewer@example.com", name="Vic Viewer"), Role.VIEWER
+    )
 
 
 @pytest.fixture

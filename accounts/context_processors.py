@@ -12,9 +12,9 @@ def organization(request) -> dict:
         from accounts.models import Membership
 
         return list(
-            Membership.objects.filter(user=user).select_related("organization").order_by(
-                "organization__name"
-            )
+            Membership.objects.filter(user=user)
+            .select_related("organization")
+            .order_by("organization__name")
         )
 
     return {

@@ -70,7 +70,9 @@ def register_user(*, email: str, password: str, name: str, organization_name: st
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=password, name=name.strip())
         org = create_organization(name=organization_name, owner=user)
-    return Membership.objects.select_related("organization", "user").get(organization=org, user=user)
+    return Membership.objects.select_related("organization", "user").get(
+        organization=org, user=user
+    )
 
 
 def change_role(*, membership: Membership, role: str, actor: User) -> Membership:
@@ -192,7 +194,10 @@ def revoke_invitation(*, invitation: Invitation, actor: User) -> None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         events.emit(
-            invitation.organization, "member.invitation_revoked", {"email": invitation.email}, actor=actor
+            invitation.organization,
+            "member.invitation_revoked",
+            {"email": invitation.email},
+            actor=actor,
         )
 
 

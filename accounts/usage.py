@@ -132,7 +132,9 @@ def summary(org: Organization) -> list[dict[str, Any]]:
         .annotate(total=Sum("quantity"))
         .values_list("action", "total")
     )
-    actions = dict.fromkeys(ACTIONS) | dict.fromkeys(totals) | dict.fromkeys(plan.limits if plan else {})
+    actions = (
+        dict.fromkeys(ACTIONS) | dict.fromkeys(totals) | dict.fromkeys(plan.limits if plan else {})
+    )
     return [
         {
             "action": action,

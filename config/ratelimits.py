@@ -23,9 +23,7 @@ def _limited(group: str, setting: str):
             )
             if usage and usage["should_limit"]:
                 retry_after = max(usage["time_left"], 1)
-                response = render(
-                    request, "429.html", {"retry_after": retry_after}, status=429
-                )
+                response = render(request, "429.html", {"retry_after": retry_after}, status=429)
                 response["Retry-After"] = str(retry_after)
                 return response
             return view(request, *args, **kwargs)

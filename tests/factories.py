@@ -12,7 +12,9 @@ _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
 
 
-def make_user(email: str | None = None, *, name: str = "", password: str = PASSWORD, **extra) -> User:
+def make_user(
+    email: str | None = None, *, name: str = "", password: str = PASSWORD, **extra
+) -> User:
     n = next(_seq)
     return User.objects.create_user(
         email=email or f"user{n}@example.com", password=password, name=name or f"User {n}", **extra
@@ -38,7 +40,7 @@ def make_api_key(org: Organization, user: User, scopes: dict[str, str] | None = 
         name=extra.pop("name", "Test key"),
         scopes=scopes
         if scopes is not None
-        else {s: "write" for s in ("leads", "enrichment", "agents", "campaigns", "organization")},
+        else dict.fromkeys(("leads", "enrichment", "agents", "campaigns", "organization"), "write"),
         **extra,
     )
 
@@ -61,7 +63,9 @@ def populate_org(org: Organization) -> None:
         hash_secret,
     )
 
-    owner = Membership.objects.for_org(org).filter(role=Role.OWNER).select_related("user").first().user
+    owner = (
+        Membership.objects.for_org(org).filter(role=Role.OWNER).select_related("user").first().user
+    )
     for role in (Role.MEMBER, Role.VIEWER):
         add_member(org, role=role)
     for n in range(2):
@@ -74,7 +78,7 @@ def populate_org(org: Organization) -> None:
             expires_at=Invitation.default_expiry(),
         )
         make_api_key(org, owner, name=f"Key {n}")
-        raw, prefix, digest = AccessToken.generate()
+        _raw, prefix, digest = AccessToken.generate()
         AccessToken.objects.create(organization=org, user=owner, prefix=prefix, key_hash=digest)
         UsageEvent.objects.create(organization=org, action="api.request", quantity=1)
     endpoints = [

@@ -9,18 +9,27 @@ from django.test import override_settings
 def test_login_form_is_limited_per_ip(client):
     for _ in range(3):
         response = client.post(
-            "/accounts/login/", {"login": "nobody@example.com", "password": "wrong"}, REMOTE_ADDR="203.0.113.9"
+            "/accounts/login/",
+            {"login": "nobody@example.com", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.9",
         )
         assert response.status_code == 200
     blocked = client.post(
-        "/accounts/login/", {"login": "nobody@example.com", "password": "wrong"}, REMOTE_ADDR="203.0.113.9"
+        "/accounts/login/",
+        {"login": "nobody@example.com", "password": "wrong"},
+        REMOTE_ADDR="203.0.113.9",
     )
     assert blocked.status_code == 429
     assert 0 < int(blocked["Retry-After"]) <= 60
     # Another address is not affected, and reading the form is never limited.
-    assert client.post(
-        "/accounts/login/", {"login": "x@example.com", "password": "wrong"}, REMOTE_ADDR="203.0.113.10"
-    ).status_code == 200
+    assert (
+        client.post(
+            "/accounts/login/",
+            {"login": "x@example.com", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.10",
+        ).status_code
+        == 200
+    )
     assert client.get("/accounts/login/", REMOTE_ADDR="203.0.113.9").status_code == 200
 
 

@@ -38,10 +38,14 @@ def test_the_last_owner_cannot_be_demoted(org, owner):
 
 def test_an_owner_can_step_down_once_there_is_another(org, owner, admin_user):
     services.change_role(
-        membership=Membership.objects.get(organization=org, user=admin_user), role=Role.OWNER, actor=owner
+        membership=Membership.objects.get(organization=org, user=admin_user),
+        role=Role.OWNER,
+        actor=owner,
     )
     services.change_role(
-        membership=Membership.objects.get(organization=org, user=owner), role=Role.MEMBER, actor=owner
+        membership=Membership.objects.get(organization=org, user=owner),
+        role=Role.MEMBER,
+        actor=owner,
     )
     assert Membership.objects.get(organization=org, user=owner).role == Role.MEMBER
     event = Event.objects.for_org(org).filter(type="member.role_changed").first()
@@ -50,7 +54,9 @@ def test_an_owner_can_step_down_once_there_is_another(org, owner, admin_user):
 
 def test_the_last_owner_cannot_leave(org, owner):
     with pytest.raises(services.LastOwnerError):
-        services.remove_member(membership=Membership.objects.get(organization=org, user=owner), actor=owner)
+        services.remove_member(
+            membership=Membership.objects.get(organization=org, user=owner), actor=owner
+        )
     assert Membership.objects.filter(organization=org, user=owner).exists()
 
 
@@ -58,7 +64,9 @@ def test_removing_a_member_revokes_their_keys_in_that_organization(org, owner, m
     key, _raw = factories.make_api_key(org, member)
     factories.add_member(other_org, member)
     elsewhere, _raw = factories.make_api_key(other_org, member)
-    services.remove_member(membership=Membership.objects.get(organization=org, user=member), actor=owner)
+    services.remove_member(
+        membership=Membership.objects.get(organization=org, user=member), actor=owner
+    )
     key.refresh_from_db()
     elsewhere.refresh_from_db()
     assert key.revoked_at is not None
@@ -69,7 +77,10 @@ def test_removing_a_member_revokes_their_keys_in_that_organization(org, owner, m
 def test_invitation_is_mailed_and_accepted(org, owner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         invitation = services.invite_member(
-            organization=org, email="New@Example.com", role=Role.VIEWER, actor=owner,
+            organization=org,
+            email="New@Example.com",
+            role=Role.VIEWER,
+            actor=owner,
             accept_url_base="http://testserver",
         )
     assert invitation.email == "new@example.com"
@@ -88,10 +99,18 @@ def test_invitation_is_mailed_and_accepted(org, owner, django_capture_on_commit_
 
 def test_a_new_invitation_replaces_the_open_one(org, owner):
     first = services.invite_member(
-        organization=org, email="a@example.com", role=Role.MEMBER, actor=owner, accept_url_base="http://x"
+        organization=org,
+        email="a@example.com",
+        role=Role.MEMBER,
+        actor=owner,
+        accept_url_base="http://x",
     )
     services.invite_member(
-        organization=org, email="a@example.com", role=Role.ADMIN, actor=owner, accept_url_base="http://x"
+        organization=org,
+        email="a@example.com",
+        role=Role.ADMIN,
+        actor=owner,
+        accept_url_base="http://x",
     )
     first.refresh_from_db()
     assert first.revoked_at is not None
@@ -99,7 +118,9 @@ def test_a_new_invitation_replaces_the_open_one(org, owner):
 
 
 def test_api_keys_are_stored_only_as_hashes(org, owner):
-    key, raw = services.create_api_key(organization=org, user=owner, name="CI", scopes={"leads": "read"})
+    key, raw = services.create_api_key(
+        organization=org, user=owner, name="CI", scopes={"leads": "read"}
+    )
     assert raw.startswith("pk_live_") and len(raw) > 40
     assert raw not in key.key_hash and key.key_hash != raw
     assert key.prefix == raw[:14]

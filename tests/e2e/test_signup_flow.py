@@ -55,6 +55,11 @@ def browser_page():
         )
         page.problems = problems
         yield page
+        # The test body's ORM queries ran inside Playwright's event-loop context, which gets a
+        # connection of its own: close it, or the test database cannot be dropped.
+        from django.db import connections
+
+        connections.close_all()
         context.close()
         browser.close()
 
