@@ -192,7 +192,7 @@ class WebhookEndpointForm(forms.ModelForm):
         labels = {"url": "Endpoint URL"}
         widgets = {
             "url": forms.URLInput(attrs={"placeholder": "https://example.com/hooks/prospector"}),
-            "description": forms.TextInput(attrs={"placeholder": "CRM sync (optional)"}),
+            "description": forms.TextInput(attrs={"placeholder": "CRM sync"}),
         }
 
     def __init__(self, *args, **kwargs):

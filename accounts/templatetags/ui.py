@@ -1,21 +1,35 @@
-"""Small presentation helpers for templates: relative times and initials."""
+"""Small presentation helpers for templates: relative times, initials, sortable headers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
 
 register = template.Library()
 
 
+def relative(value: datetime, now: datetime | None = None) -> str:
+    """One unit, as people say it: `just now`, `3 hours ago`, `in 5 days`."""
+    now = now or timezone.now()
+    delta = (value - now).total_seconds()
+    if abs(delta) < 60:
+        return "just now"
+    if delta < 0:
+        return f"{timesince(value, now, depth=1)} ago"
+    return f"in {timeuntil(value, now, depth=1)}"
+
+
 @register.filter
 def reltime(value: datetime | None, empty: str = "—"):
-    """`3 hours ago` with the exact time on hover, in a <time> element."""
+    """`3 hours ago` with the exact time on hover, in a <time> element.
+
+    The title is the server's time zone; static/js/app.js rewrites it in the reader's own.
+    """
     if value is None:
         return empty
     local = timezone.localtime(value)
@@ -23,7 +37,7 @@ def reltime(value: datetime | None, empty: str = "—"):
         '<time datetime="{}" title="{}">{}</time>',
         value.isoformat(),
         date_format(local, "j M Y, H:i T"),
-        naturaltime(value),
+        relative(value),
     )
 
 
@@ -73,3 +87,38 @@ def nav_org(context, memberships):
         if membership.organization_id == last_id:
             return membership.organization
     return memberships[0].organization if memberships else None
+
+
+@register.inclusion_tag("_sort_header.html", takes_context=True)
+def sort_header(context, label: str, key: str, *, default_desc: bool = False):
+    """A column heading that sorts the table by `key`, toggling direction on a second click.
+
+    The view reads `?sort=key` or `?sort=-key`; other query parameters (filters) are kept
+    and the page number is dropped.
+    """
+    current = context.get("sort", "")
+    active = current.lstrip("-") == key
+    descending = active and current.startswith("-")
+    # A second click flips the direction; a first click starts where the column reads best.
+    flip = descending if active else not default_desc
+    target = key if flip else f"-{key}"
+    return {
+        "request": context.get("request"),
+        "label": label,
+        "target": target,
+        "active": active,
+        "aria_sort": ("descending" if descending else "ascending") if active else None,
+        "descending": descending,
+    }
+
+
+@register.filter
+def plain(value) -> str:
+    """A JSON value from an event payload as a person reads it: lists joined, maps as k: v."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {plain(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(item) for item in value)
+    if value is None:
+        return "—"
+    return str(value)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Expression, F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -43,3 +45,26 @@ def done(request: HttpRequest, to: str, *args: Any, **kwargs: Any) -> HttpRespon
     if request.htmx:
         return HttpResponseClientRedirect(response.url)
     return response
+
+
+def sort_order(
+    request: HttpRequest,
+    options: Mapping[str, Sequence[str | Expression]],
+    default: str,
+) -> tuple[str, list[Expression]]:
+    """The table's sort from `?sort=key` (`-key` descending), limited to `options`.
+
+    Returns the sort as the page shows it (for `{% sort_header %}`) and the `order_by`
+    arguments. Unknown keys fall back to `default`; empty values sort last either way.
+    """
+    sort = request.GET.get("sort", default)
+    if sort.lstrip("-") not in options:
+        sort = default
+    descending = sort.startswith("-")
+    order = []
+    for field in options[sort.lstrip("-")]:
+        expression = F(field) if isinstance(field, str) else field
+        order.append(
+            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        )
+    return sort, order

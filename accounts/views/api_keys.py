@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
+from django.db.models import Case, IntegerField, Value, When
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
 from accounts.forms import ApiKeyForm
 from accounts.models import Access, ApiKey, Role, Scope
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page
+from accounts.views._common import page, sort_order
 
 # A new key is shown once: kept in the session only until the page after the redirect.
 NEW_KEY_SESSION = "accounts.new_api_key"
+# Keys that stop working within this long are flagged in the list.
+EXPIRES_SOON = timedelta(days=7)
+SORTS = {
+    "name": [Lower("name"), "pk"],
+    "created": ["created_at", "pk"],
+    "last_used": ["last_used_at", "pk"],
+    "expires": ["expires_at", "pk"],
+}
+# Revoked keys sink below the ones still in use, whatever the sort.
+_REVOKED_LAST = Case(
+    When(revoked_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+)
 
 
 def _api_keys_page(request: OrgRequest, *, form: ApiKeyForm | None = None, new_key=None):
+    sort, order = sort_order(request, SORTS, "-created")
     keys = list(
-        ApiKey.objects.for_org(request.org)
-        .select_related("user")
-        .order_by("revoked_at", "-created_at")
+        ApiKey.objects.for_org(request.org).select_related("user").order_by(_REVOKED_LAST, *order)
     )
     context = {
         "keys": keys,
+        "sort": sort,
+        "expires_soon_before": timezone.now() + EXPIRES_SOON,
         "form": form or ApiKeyForm(),
         "new_key": new_key,
         "scope_labels": dict(Scope.choices),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Case, IntegerField, Value, When
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,30 +13,47 @@ from accounts import services
 from accounts.forms import InviteForm, RoleForm
 from accounts.models import Invitation, Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views._common import done, page, sort_order
+
+# The name people see: the user's name, else their email address (User.display_name).
+_NAME = Lower(Coalesce(NullIf("user__name", Value("")), "user__email"))
+# Owners first: the order of Role, not the alphabet.
+_ROLE_RANK = Case(
+    *(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)),
+    output_field=IntegerField(),
+)
+SORTS = {"name": [_NAME], "role": [_ROLE_RANK, _NAME], "joined": ["created_at", "pk"]}
 
 
 def _members_page(request: OrgRequest, invite_form: InviteForm | None = None):
-    """The members page, or its `members` fragment; every action on it answers with this."""
+    """The members page, or its `members` fragment; every action on it answers with this.
+
+    Actions post to their URL with the page's query string, so a re-rendered list keeps the
+    sort the reader chose.
+    """
     org = request.org
     can_manage = request.membership.can_manage
-    members = list(
-        Membership.objects.for_org(org).select_related("user").order_by("created_at", "pk")
-    )
+    sort, order = sort_order(request, SORTS, "joined")
+    members = list(Membership.objects.for_org(org).select_related("user").order_by(*order))
     is_owner = request.membership.role == Role.OWNER
     for m in members:
         # Admins manage everyone but owners; only owners touch owners.
         m.editable = can_manage and (is_owner or m.role != Role.OWNER)
     context = {
         "members": members,
+        "sort": sort,
         "me": request.membership,
         "can_manage": can_manage,
         "role_choices": Role.choices if is_owner else Role.choices[1:],
     }
     if can_manage:
         context["invitation_ttl_days"] = settings.INVITATION_TTL_DAYS
+        # Open invitations, expired ones too: an admin sees who never joined and re-invites.
         context["invitations"] = list(
-            Invitation.objects.for_org(org).pending().select_related("invited_by")
+            Invitation.objects.for_org(org)
+            .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+            .select_related("invited_by")
+            .order_by("-created_at")
         )
         context["invite_form"] = invite_form or InviteForm(
             organization=org, inviter=request.membership

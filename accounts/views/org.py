@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,9 +14,10 @@ from accounts import services, usage
 from accounts.forms import OrganizationForm
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views._common import done, page, sort_order
 
 EVENTS_PER_PAGE = 50
+EVENT_SORTS = {"time": ["created_at", "id"]}
 
 
 @login_required
@@ -47,9 +49,10 @@ def dashboard(request: OrgRequest):
     context = {
         "can_manage": request.membership.can_manage,
         "member_count": Membership.objects.for_org(org).count(),
-        "pending_invitations": Invitation.objects.for_org(org).pending().count(),
+        "has_two_factor": Authenticator.objects.filter(user=request.user).exists(),
     }
     if request.membership.can_manage:
+        context["pending_invitations"] = Invitation.objects.for_org(org).pending().count()
         context["has_api_keys"] = ApiKey.objects.for_org(org).usable().exists()
         context["has_webhooks"] = WebhookEndpoint.objects.for_org(org).exists()
     return page(request, "accounts/dashboard.html", context, fragment="dashboard")
@@ -84,17 +87,26 @@ def org_settings(request: OrgRequest):
 @org_member_required(role=Role.ADMIN)
 @require_GET
 def audit_log(request: OrgRequest):
+    """The organization's events, filtered by type and by who, newest first (or oldest)."""
     org_events = Event.objects.for_org(request.org)
     types = list(org_events.order_by("type").values_list("type", flat=True).distinct())
-    selected = request.GET.get("type", "")
-    if selected:
-        org_events = org_events.filter(type=selected)
-    events_page = Paginator(org_events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    actors = list(
+        org_events.order_by("actor_label").values_list("actor_label", flat=True).distinct()
+    )
+    filters = {"type": request.GET.get("type", ""), "actor_label": request.GET.get("actor", "")}
+    org_events = org_events.filter(**{field: value for field, value in filters.items() if value})
+    sort, order = sort_order(request, EVENT_SORTS, "-time")
+    events_page = Paginator(org_events.order_by(*order), EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "events_page": events_page,
         "events": list(events_page.object_list),
         "types": types,
-        "selected": selected,
+        "actors": actors,
+        "selected": filters["type"],
+        "selected_actor": filters["actor_label"],
+        "sort": sort,
     }
     return page(request, "accounts/audit_log.html", context, fragment="events")
 

@@ -112,23 +112,51 @@
     }
   });
 
-  // Exact times on hover in the reader's own time zone.
+  // Exact times on hover in the reader's own time zone ("22 Nov 2026, 15:19 CET").
+  var exact = window.Intl && Intl.DateTimeFormat
+    ? new Intl.DateTimeFormat(undefined, {
+        day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      })
+    : null;
   function localizeTimes(scope) {
     scope.querySelectorAll("time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) el.title = when.toLocaleString();
+      if (!isNaN(when)) el.title = exact ? exact.format(when) : when.toLocaleString();
     });
   }
 
-  // After an HTMX swap: move focus somewhere sensible (a field with an error, or a panel
-  // asking for attention), and localize the new times.
+  // After an HTMX swap, focus goes somewhere sensible rather than being lost with the
+  // replaced element: a field with an error, a panel asking for attention, the control
+  // that had focus (same id in the new content), or else the swapped region's heading.
+  var focusedId = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    focusedId = active && active !== document.body ? active.id || null : null;
+    // A button without an id: come back to its form's first named control (a role select).
+    var sibling = !focusedId && active && active.form && active.form.querySelector("[id]");
+    if (sibling) focusedId = sibling.id;
+  });
+
+  function focusAfterSwap(scope) {
+    var target = scope.querySelector("[aria-invalid='true'], [data-autofocus]");
+    if (!target && focusedId) {
+      var same = document.getElementById(focusedId);
+      if (same && scope.contains(same)) target = same;
+    }
+    if (!target && (!document.activeElement || document.activeElement === document.body)) {
+      target = scope.querySelector("h2, h3");
+      if (target && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    }
+    if (target) target.focus();
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var scope = event.detail.target && document.body.contains(event.detail.target)
       ? event.detail.target
       : document.getElementById(event.detail.target && event.detail.target.id) || document.body;
     localizeTimes(scope);
-    var focus = scope.querySelector("[aria-invalid='true'], [data-autofocus]");
-    if (focus) focus.focus();
+    focusAfterSwap(scope);
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -49,7 +49,7 @@ def test_api_keys_query_count_is_pinned(owner_client, org, owner, django_assert_
     # session, user, membership+org+plan, keys+users, the switcher's memberships
     with django_assert_num_queries(5):
         response = owner_client.get(url(org))
-    assert response.content.count(b'<code class="nowrap">pk_live_') == 5
+    assert response.content.count(b'<code class="nowrap small">pk_live_') == 5
 
 
 def test_creating_a_key_shows_it_once_after_the_redirect(owner_client, org, owner):
@@ -159,3 +159,45 @@ def test_htmx_get_returns_the_fragment(owner_client, org):
     response = owner_client.get(url(org), **HTMX)
     assert b"<html" not in response.content
     assert response.content.lstrip().startswith(b'<div id="api-keys"')
+
+
+def _names_in_order(body: str) -> list[str]:
+    return re.findall(r"<td><strong>([^<]+)</strong>", body)
+
+
+def test_keys_sort_by_last_use_and_revoked_keys_stay_last(owner_client, org, owner):
+    now = timezone.now()
+    stale, _ = factories.make_api_key(org, owner, name="Stale")
+    fresh, _ = factories.make_api_key(org, owner, name="Fresh")
+    factories.make_api_key(org, owner, name="Unused")
+    gone, _ = factories.make_api_key(org, owner, name="Gone")
+    ApiKey.objects.filter(pk=stale.pk).update(last_used_at=now - timedelta(days=9))
+    ApiKey.objects.filter(pk=fresh.pk).update(last_used_at=now - timedelta(minutes=3))
+    ApiKey.objects.filter(pk=gone.pk).update(last_used_at=now, revoked_at=now)
+    body = owner_client.get(url(org), {"sort": "-last_used"}).content.decode()
+    assert _names_in_order(body) == ["Fresh", "Stale", "Unused", "Gone"]
+    assert 'aria-sort="descending"' in body
+    body = owner_client.get(url(org), {"sort": "last_used"}).content.decode()
+    assert _names_in_order(body) == ["Stale", "Fresh", "Unused", "Gone"]
+
+
+def test_keys_sort_by_creation_newest_first_by_default(owner_client, org, owner):
+    for name in ("First", "Second", "Third"):
+        factories.make_api_key(org, owner, name=name)
+    body = owner_client.get(url(org)).content.decode()
+    assert _names_in_order(body) == ["Third", "Second", "First"]
+    assert 'href="?sort=created"' in body  # a second click on "Created": oldest first
+    body = owner_client.get(url(org), {"sort": "created"}).content.decode()
+    assert _names_in_order(body) == ["First", "Second", "Third"]
+
+
+def test_a_key_about_to_expire_is_flagged(owner_client, org, owner):
+    factories.make_api_key(org, owner, name="Soon", expires_at=timezone.now() + timedelta(days=3))
+    body = owner_client.get(url(org)).content.decode()
+    assert "expires soon" in body
+
+
+def test_actions_keep_the_sort_of_the_list(owner_client, org, owner):
+    key, _ = factories.make_api_key(org, owner, name="Sorted")
+    body = owner_client.get(url(org), {"sort": "name"}).content.decode()
+    assert f'hx-post="/o/{org.slug}/settings/api-keys/{key.pk}/revoke/?sort=name"' in body

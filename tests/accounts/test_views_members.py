@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core import mail
 
 from accounts.models import ApiKey, Invitation, Membership, Role
@@ -267,3 +269,55 @@ def test_keys_of_a_removed_member_are_not_someone_elses(owner_client, org, membe
     own_key, _ = factories.make_api_key(org, factories.add_member(org))
     owner_client.post(url(org, f"{membership(org, member).pk}/remove/"))
     assert ApiKey.objects.get(pk=own_key.pk).revoked_at is None
+
+
+def _people_in_order(body: str) -> list[str]:
+    return re.findall(r"<div><strong>([^<]+)</strong>", body)
+
+
+def test_members_sort_by_name_role_and_joined(owner_client, org, admin_user, member, viewer):
+    body = owner_client.get(url(org), {"sort": "name"}).content.decode()
+    assert _people_in_order(body) == ["Adam Admin", "Mia Member", "Olivia Owner", "Vic Viewer"]
+    assert 'aria-sort="ascending"' in body
+    body = owner_client.get(url(org), {"sort": "-name"}).content.decode()
+    assert _people_in_order(body) == ["Vic Viewer", "Olivia Owner", "Mia Member", "Adam Admin"]
+    body = owner_client.get(url(org), {"sort": "role"}).content.decode()
+    assert _people_in_order(body) == ["Olivia Owner", "Adam Admin", "Mia Member", "Vic Viewer"]
+    body = owner_client.get(url(org)).content.decode()
+    assert _people_in_order(body) == ["Olivia Owner", "Adam Admin", "Mia Member", "Vic Viewer"]
+    assert 'href="?sort=-joined"' in body
+
+
+def test_a_change_keeps_the_sort_of_the_list(owner_client, org, member, viewer):
+    target = membership(org, member)
+    body = owner_client.get(url(org), {"sort": "-name"}).content.decode()
+    assert f'hx-post="/o/{org.slug}/settings/members/{target.pk}/role/?sort=-name"' in body
+    response = owner_client.post(
+        url(org, f"{target.pk}/role/") + "?sort=-name", {"role": "viewer"}, **HTMX
+    )
+    assert _people_in_order(response.content.decode())[0] == "Vic Viewer"
+
+
+def test_expired_invitations_are_listed_with_a_way_to_invite_again(owner_client, org, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Invitation.objects.create(
+        organization=org,
+        email="late@example.com",
+        role=Role.VIEWER,
+        token_hash="e" * 64,
+        invited_by=owner,
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    body = owner_client.get(url(org)).content.decode()
+    assert "late@example.com" in body
+    assert "Expired" in body
+    assert 'name="email" value="late@example.com"' in body
+    assert 'name="role" value="viewer"' in body
+    response = owner_client.post(
+        url(org, "invite/"), {"email": "late@example.com", "role": "viewer"}
+    )
+    assert response.status_code == 302
+    assert Invitation.objects.for_org(org).pending().filter(email="late@example.com").exists()

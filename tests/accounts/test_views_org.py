@@ -96,6 +96,26 @@ def test_dashboard_hides_admin_actions_from_viewers(viewer_client, org):
     response = viewer_client.get(f"/o/{org.slug}/")
     assert response.status_code == 200
     assert b"Create an API key" not in response.content
+    # Viewers cannot invite: no checklist step, no invitations counter, no button.
+    assert b"Invite your team" not in response.content
+    assert b"Pending invitations" not in response.content
+    assert b"Invite teammates" not in response.content
+
+
+def test_dashboard_ticks_two_factor_once_it_is_on(owner_client, owner, org):
+    from allauth.mfa.models import Authenticator
+
+    body = owner_client.get(f"/o/{org.slug}/").content.decode()
+    assert (
+        '<li class="is-done">\n        <svg class="icon" aria-hidden="true"><use href="#i-shield">'
+        not in body
+    )
+    Authenticator.objects.create(user=owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    body = owner_client.get(f"/o/{org.slug}/").content.decode()
+    assert (
+        '<li class="is-done">\n        <svg class="icon" aria-hidden="true"><use href="#i-shield">'
+        in body
+    )
 
 
 def test_dashboard_outsider_gets_404(outsider_client, org):

@@ -132,6 +132,25 @@ def test_endpoint_page_shows_the_delivery_log_with_response_codes(
     assert ">502</code>" in body
     assert "HTTP 502" in body
     assert "120 ms" in body
+    assert "1 delivery, newest first" in body
+
+
+def test_delivery_times_have_thousands_separators(owner_client, org, owner, endpoint):
+    event = events.emit(org, "lead.created", {"id": 1}, actor=owner)
+    WebhookDelivery.objects.filter(endpoint=endpoint, event=event).update(duration_ms=12_345)
+    assert "12,345 ms" in owner_client.get(url(org, f"{endpoint.pk}/")).content.decode()
+
+
+def test_the_delete_confirmation_names_the_endpoint(owner_client, org, endpoint):
+    body = owner_client.get(url(org, f"{endpoint.pk}/")).content.decode()
+    assert "Delete the endpoint <strong" in body
+    assert "https://hooks.example.com/in</strong>? Events stop going to it" in body
+
+
+def test_an_endpoint_without_deliveries_offers_a_test_event(owner_client, org, endpoint):
+    body = owner_client.get(url(org, f"{endpoint.pk}/")).content.decode()
+    assert "No deliveries yet" in body
+    assert "Send a test event</button>" in body
 
 
 def test_endpoint_page_query_count_is_pinned(
