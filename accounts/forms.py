@@ -75,10 +75,12 @@ class InvitationSignupForm(forms.Form):
 
 
 class InviteForm(forms.Form):
+    # The column's length: a longer address passes EmailValidator (320) but not PostgreSQL.
     email = forms.EmailField(
+        max_length=254,
         widget=forms.EmailInput(
             attrs={"placeholder": "teammate@company.com", "autocomplete": "off"}
-        )
+        ),
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 

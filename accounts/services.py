@@ -75,15 +75,35 @@ def register_user(*, email: str, password: str, name: str, organization_name: st
     )
 
 
+def _lock_owners(membership: Membership) -> list[int]:
+    """Lock the organization's owner rows and `membership`'s own row, refresh its role, and
+    return the owners' ids. Call inside a transaction.
+
+    The caller loaded `membership` before the transaction: its role may be stale (promoted
+    to owner meanwhile, the other owners gone), and deciding on it could leave no owner.
+    """
+    owners = list(
+        Membership.objects.for_org(membership.organization_id)
+        .owners()
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    current = (
+        Membership.objects.select_for_update()
+        .filter(pk=membership.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if current is not None:
+        membership.role = current
+    return owners
+
+
 def change_role(*, membership: Membership, role: str, actor: User) -> Membership:
     """Set a member's role; refuses to demote the last owner."""
     with transaction.atomic():
-        owners = list(
-            Membership.objects.for_org(membership.organization_id)
-            .owners()
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
+        owners = _lock_owners(membership)
         if membership.role == Role.OWNER and role != Role.OWNER and owners == [membership.pk]:
             raise LastOwnerError("The last owner cannot be demoted. Make someone else owner first.")
         previous = membership.role
@@ -102,12 +122,7 @@ def remove_member(*, membership: Membership, actor: User) -> None:
     """Remove a member (or let a member leave); refuses to remove the last owner.
     The user's API keys and tokens in this organization are revoked with the membership."""
     with transaction.atomic():
-        owners = list(
-            Membership.objects.for_org(membership.organization_id)
-            .owners()
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
+        owners = _lock_owners(membership)
         if membership.role == Role.OWNER and owners == [membership.pk]:
             raise LastOwnerError("The last owner cannot leave. Make someone else owner first.")
         org, user = membership.organization, membership.user

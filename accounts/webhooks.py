@@ -310,7 +310,9 @@ def deliver(delivery: WebhookDelivery) -> bool:
         duration_ms = int((timezone.now() - started).total_seconds() * 1000)
     else:
         status_code = response.status
-        response_body = response.text[:RESPONSE_KEEP_CHARS]
+        # PostgreSQL text cannot hold NUL: a receiver answering with one must not stop the
+        # outcome from being recorded.
+        response_body = response.text[:RESPONSE_KEEP_CHARS].replace("\x00", "\ufffd")
         duration_ms = response.elapsed_ms
         error = "" if response.ok else f"The endpoint answered HTTP {status_code}."
         if status_code in (429, 503):
@@ -332,7 +334,7 @@ def deliver(delivery: WebhookDelivery) -> bool:
         next_attempt_at=next_attempt_at,
         response_status=status_code,
         response_body=response_body,
-        error=error[:500],
+        error=error[:500].replace("\x00", "\ufffd"),
         duration_ms=duration_ms,
     )
 

@@ -132,7 +132,9 @@ def main() -> None:
     baseline = _measure(0, key, args.requests)
     persistent = _measure(600, key, args.requests)
     print(f"connection per request (baseline): {baseline:8.1f} req/s  1.00x")
-    print(f"persistent connections:            {persistent:8.1f} req/s  {persistent / baseline:.2f}x")
+    print(
+        f"persistent connections:            {persistent:8.1f} req/s  {persistent / baseline:.2f}x"
+    )
 
 
 if __name__ == "__main__":

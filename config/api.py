@@ -8,7 +8,12 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import (
@@ -85,6 +90,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        # Raised while DRF reads a form body: a malformed request, not a server error.
+        exc = exceptions.ParseError("The request has too many form fields or files.")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request could not be accepted as sent.")
     elif isinstance(exc, usage.QuotaExceeded):
         return Response(
             error_body("quota_exceeded", str(exc), exc.details),
@@ -122,15 +132,32 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
 
 class StrictSerializerMixin:
-    """Reject fields the serializer does not know instead of silently ignoring them."""
+    """Reject fields the serializer does not know instead of silently ignoring them, and
+    numbers where text is expected (DRF would store `{"name": 12}` as "12")."""
 
     def to_internal_value(self, data):
-        if isinstance(data, dict):
-            known = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(data) - known)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)
+        known = {name for name, field in self.fields.items() if not field.read_only}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        not_text = {
+            name: [serializers.ErrorDetail("Not a valid string.", code="invalid")]
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.CharField)
+            and data.get(name) is not None
+            and not isinstance(data[name], str)
+        }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not_text and isinstance(exc.detail, dict):
+                exc.detail.update(not_text)
+            raise
+        if not_text:
+            raise serializers.ValidationError(not_text)
+        return value
 
 
 class StrictSerializer(StrictSerializerMixin, serializers.Serializer):

@@ -4,6 +4,8 @@ while its own views module is still loading."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.utils import timezone
 from django_ratelimit.core import get_usage
@@ -11,7 +13,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import AccessToken, ApiKey, Membership, Role, hash_secret
+from accounts.models import AccessToken, ApiKey, Membership, Role, Scope, hash_secret
 
 # ---------------------------------------------------------------- authentication
 
@@ -87,6 +89,9 @@ class KeyAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,60}$")
+
+
 class CsrfFailed(exceptions.PermissionDenied):
     default_code = "csrf_failed"
 
@@ -113,7 +118,11 @@ class CsrfSessionAuthentication(SessionAuthentication):
         ).filter(user=user)
         slug = request.META.get("HTTP_X_ORGANIZATION", "").strip()
         if slug:
-            membership = memberships.filter(organization__slug=slug).first()
+            # Anything but a slug cannot name an organization (and a NUL would make
+            # PostgreSQL refuse the query).
+            membership = (
+                memberships.filter(organization__slug=slug).first() if _SLUG.match(slug) else None
+            )
             if membership is None:
                 raise exceptions.NotFound("No such organization.")
         else:
@@ -142,6 +151,8 @@ class HasOrganizationAccess(permissions.BasePermission):
     Views declare `scope_family` (leads, enrichment, agents, campaigns, organization),
     `write_role` (default member) and optionally `read_role` (default viewer). Views that
     act on the user rather than an organization set `organization_required = False`.
+    A view that forgets `scope_family` counts as organization administration, so a key
+    scoped to one family never reaches it by omission.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -153,9 +164,9 @@ class HasOrganizationAccess(permissions.BasePermission):
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of any organization.")
         write = request.method not in permissions.SAFE_METHODS
-        family = getattr(view, "scope_family", None)
+        family = getattr(view, "scope_family", None) or Scope.ORGANIZATION.value
         credential = request.auth
-        if family and hasattr(credential, "allows") and not credential.allows(family, write):
+        if hasattr(credential, "allows") and not credential.allows(family, write):
             raise ScopeDenied(f"{family}:{'write' if write else 'read'}")
         needed = (
             getattr(view, "write_role", Role.MEMBER)
@@ -192,9 +203,9 @@ class IsStaff(permissions.BasePermission):
                 "authentication."
             )
         write = request.method not in permissions.SAFE_METHODS
-        family = getattr(view, "scope_family", None)
+        family = getattr(view, "scope_family", None) or Scope.ORGANIZATION.value
         credential = request.auth
-        if family and hasattr(credential, "allows") and not credential.allows(family, write):
+        if hasattr(credential, "allows") and not credential.allows(family, write):
             raise ScopeDenied(f"{family}:{'write' if write else 'read'}")
         return True
 

@@ -15,11 +15,25 @@ logger = logging.getLogger("prospector.request")
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# Paths that carry a secret (invitation links, password-reset and email-confirmation keys):
+# whoever reads the logs must not be able to use them.
+_SECRET_PATHS = (
+    re.compile(r"^(/invitations/)[^/]+"),
+    re.compile(r"^(/accounts/password/reset/key/)(?!done/)[^/]+"),
+    re.compile(r"^(/accounts/confirm-email/)[^/]+"),
+)
 
 
 def get_request_id() -> str:
     """The current request's id ('' outside a request)."""
     return _request_id.get()
+
+
+def loggable_path(path: str) -> str:
+    """`path` with any secret it carries replaced by `[redacted]`."""
+    for pattern in _SECRET_PATHS:
+        path = pattern.sub(r"\1[redacted]", path)
+    return path
 
 
 def is_api_path(path: str) -> bool:
@@ -28,7 +42,8 @@ def is_api_path(path: str) -> bool:
 
 class RequestIdMiddleware:
     """Tag each request with an id (the caller's `X-Request-ID` when sane, else a new one),
-    echo it in the response, refuse oversized API bodies with 413, and log one JSON line."""
+    echo it in the response, refuse oversized API bodies with 413 and NUL characters in the
+    address with 400, and log one JSON line (secret tokens in paths redacted)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,7 +55,11 @@ class RequestIdMiddleware:
         token = _request_id.set(request_id)
         started = time.perf_counter()
         try:
-            response = self._too_large(request) or self.get_response(request)
+            response = (
+                self._too_large(request)
+                or self._null_character(request)
+                or self.get_response(request)
+            )
             response["X-Request-ID"] = request_id
             self._log(request, response.status_code, started)
             return response
@@ -70,18 +89,40 @@ class RequestIdMiddleware:
             status=413,
         )
 
+    def _null_character(self, request):
+        """400 for a NUL in the path or query string: never meaningful, and PostgreSQL refuses
+        it in any query, so a view filtering on a raw parameter would answer 500."""
+        if "\x00" not in request.path and "%00" not in request.META.get("QUERY_STRING", ""):
+            return None
+        if "\x00" not in request.path and not any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return None
+        message = "The address contains a NUL character (%00)."
+        if is_api_path(request.path):
+            from config.api import error_body
+
+            return JsonResponse(
+                error_body("malformed_request", message, {}, request.request_id), status=400
+            )
+        from config.views import bad_request
+
+        return bad_request(request)
+
     def _log(self, request, status: int, started: float) -> None:
         user = getattr(request, "user", None)
         org = getattr(request, "org", None)
+        path = loggable_path(request.path)
         logger.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             status,
             extra={
                 "request_id": request.request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": status,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 1),
                 "user": user.pk if user is not None and user.is_authenticated else None,

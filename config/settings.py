@@ -189,6 +189,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# A prefix of its own: unset, it is "/", and DEBUG's media route would swallow every URL
+# nothing else matches (HTML 404s and CSRF 403s under /api/ instead of the error shape).
+MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 # Development and tests serve static files straight from the app folders (no collectstatic).
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
@@ -239,7 +242,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["config.api_auth.KeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
