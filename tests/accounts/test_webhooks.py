@@ -265,6 +265,18 @@ def test_only_the_start_of_a_large_response_is_kept(org, endpoint, receiver):
     assert only_delivery(endpoint).response_body == "e" * 2048
 
 
+def test_a_response_with_nul_characters_is_still_recorded(org, endpoint, receiver):
+    # PostgreSQL text refuses NUL: the outcome must be written down all the same.
+    receiver.queue(Reply(500, b"bad\x00body", {"Content-Type": "text/plain"}))
+    with transaction.atomic():
+        emit(org, "lead.created", {"lead_id": 1})
+    assert webhooks.deliver(only_delivery(endpoint))
+    delivery = only_delivery(endpoint)
+    assert delivery.response_status == 500
+    assert delivery.response_body == "bad\ufffdbody"
+    assert delivery.attempts == 1
+
+
 def test_redirects_are_not_followed(org, endpoint, receiver):
     receiver.queue(Reply(302, b"", {"Location": receiver.url("/elsewhere")}))
     with transaction.atomic():
