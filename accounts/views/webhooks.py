@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import WebhookEndpointForm
@@ -47,6 +48,7 @@ def _endpoint_page(request: OrgRequest, endpoint: WebhookEndpoint):
         "deliveries": deliveries,
         "shown": DELIVERIES_SHOWN,
         "has_pending": any(d.status == WebhookDelivery.Status.PENDING for d in deliveries),
+        "now": timezone.now(),
     }
     # The delivery log polls itself; everything else on the page swaps the whole endpoint.
     fragment = FRAGMENTS.get(request.htmx.target if request.htmx else None, "endpoint")

@@ -129,10 +129,13 @@
   // After an HTMX swap, focus goes somewhere sensible rather than being lost with the
   // replaced element: a field with an error, a panel asking for attention, the control
   // that had focus (same id in the new content), or else the swapped region's heading.
+  // Tracked on focusin: hx-disabled-elt blurs a clicked button before the response comes.
+  var lastFocused = null;
   var focusedId = null;
+  document.addEventListener("focusin", function (event) { lastFocused = event.target; });
   document.addEventListener("htmx:beforeSwap", function () {
-    var active = document.activeElement;
-    focusedId = active && active !== document.body ? active.id || null : null;
+    var active = lastFocused && lastFocused !== document.body ? lastFocused : null;
+    focusedId = active ? active.id || null : null;
     // A button without an id: come back to its form's first named control (a role select).
     var sibling = !focusedId && active && active.form && active.form.querySelector("[id]");
     if (sibling) focusedId = sibling.id;
@@ -156,7 +159,9 @@
       ? event.detail.target
       : document.getElementById(event.detail.target && event.detail.target.id) || document.body;
     localizeTimes(scope);
-    focusAfterSwap(scope);
+    // Only after the reader's own action: a poll (a GET) must never pull focus away.
+    var config = event.detail.requestConfig;
+    if (config && config.verb !== "get") focusAfterSwap(scope);
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -259,3 +259,15 @@ def test_htmx_get_returns_the_fragments(owner_client, org, endpoint):
     detail = owner_client.get(url(org, f"{endpoint.pk}/"), **HTMX)
     assert b"<html" not in detail.content
     assert detail.content.lstrip().startswith(b'<div id="endpoint"')
+
+
+def test_a_due_delivery_reads_as_queued_not_as_a_past_retry(owner_client, org, owner, endpoint):
+    from datetime import timedelta
+
+    event = events.emit(org, "lead.created", {"id": 1}, actor=owner)
+    WebhookDelivery.objects.filter(endpoint=endpoint, event=event).update(
+        status="pending", next_attempt_at=timezone.now() - timedelta(minutes=2)
+    )
+    body = owner_client.get(url(org, f"{endpoint.pk}/")).content.decode()
+    assert "queued, goes out shortly" in body
+    assert "next try" not in body
