@@ -1,4 +1,8 @@
-"""The organization's audit log: `/api/v1/events/` (every member may read it)."""
+"""The organization's audit log: `/api/v1/events/` (owners and admins, as the settings page).
+
+Payloads name invitees, API keys and webhook URLs (which often carry the receiver's own
+secret in their path), so members and viewers read neither here nor in the browser.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from accounts.models import Event
+from accounts.models import Event, Role
 from config.api import OrgScopedViewSet
 
 
@@ -50,3 +54,4 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVi
     serializer_class = EventSerializer
     filterset_class = EventFilter
     scope_family = "organization"
+    read_role = Role.ADMIN

@@ -243,7 +243,7 @@ def test_token_for_a_user_without_organization_is_a_400(api_client, outsider):
 
 def test_the_token_acts_with_the_users_role(org, viewer):
     client = token_client(org, viewer)
-    assert client.get("/api/v1/events/").status_code == 200
+    assert client.get("/api/v1/organization/members/").status_code == 200
     response = client.post("/api/v1/organization/invitations/", {"email": "x@example.com"})
     assert_error(response, 403, "permission_denied")
 

@@ -23,8 +23,8 @@ def _event(org, type="lead.created", *, days_ago=0, actor=None, **payload) -> Ev
     return event
 
 
-def test_a_viewer_reads_the_log_newest_first(org, viewer, owner):
-    client = key_client(org, viewer, {"organization": "read"})
+def test_an_admin_reads_the_log_newest_first(org, admin_user, owner):
+    client = key_client(org, admin_user, {"organization": "read"})
     Event.objects.all().delete()
     old = _event(org, "lead.created", days_ago=2, actor=owner, name="Ada")
     new = _event(org, "member.joined", user="x@example.com")

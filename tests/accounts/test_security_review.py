@@ -22,7 +22,13 @@ from accounts.forms import InviteForm
 from accounts.models import ApiKey, Invitation, Membership, Role, Scope
 from config.api_auth import HasOrganizationAccess, IsStaff
 from tests import factories
-from tests.accounts.api_support import assert_error, enable_mfa, key_client, session_client
+from tests.accounts.api_support import (
+    assert_error,
+    enable_mfa,
+    key_client,
+    session_client,
+    token_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +229,27 @@ def test_a_leads_key_reaches_no_organization_endpoint(org, owner):
         "/api/v1/organization/invitations/",
     ):
         assert_error(client.get(url), 403, "insufficient_scope")
+
+
+# ---------------------------------------------------------------- audit log through the API
+
+
+def test_viewers_and_members_cannot_read_the_audit_log_through_the_api(org, owner, viewer, member):
+    # As on the settings page: the payloads name webhook URLs, invitees and API keys.
+    from accounts import webhooks
+
+    webhooks.create_endpoint(
+        organization=org,
+        url="https://93.184.215.14/services/T0/B0/receiver-secret",
+        event_types=["*"],
+        description="",
+        actor=owner,
+    )
+    for user in (viewer, member):
+        for client in (key_client(org, user), token_client(org, user)):
+            assert_error(client.get("/api/v1/events/"), 403, "permission_denied")
+    body = key_client(org, owner).get("/api/v1/events/").json()
+    assert any(row["type"] == "webhook.created" for row in body["results"])
 
 
 # ---------------------------------------------------------------- last owner, stale reads
