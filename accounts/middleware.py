@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -29,5 +31,7 @@ class StaffMfaMiddleware:
                 "Staff need two-factor authentication to open the admin. Set up an "
                 "authenticator app first.",
             )
-            return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
+            # Encoded: a path holding "&next=..." must not add a parameter of its own.
+            query = urlencode({"next": request.path})
+            return redirect(f"{reverse('mfa_activate_totp')}?{query}")
         return self.get_response(request)

@@ -481,3 +481,15 @@ def test_garbage_in_the_api_key_form_rerenders_it(client, org, owner, data):
     assert response.status_code == 200
     assert b"<form" in response.content
     assert not ApiKey.objects.for_org(org).exists()
+
+
+def test_the_admin_two_factor_redirect_keeps_the_path_as_one_next_value(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    user = factories.make_user("nomfa@example.com", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    response = client.get("/admin/x&next=//evil.example/")
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response["Location"]).query)["next"] == [
+        "/admin/x&next=//evil.example/"
+    ]
