@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -73,7 +74,15 @@ class Plan(models.Model):
     name = models.CharField(max_length=80)
     limits = models.JSONField(default=dict, blank=True)
     api_rate_limit = models.CharField(
-        max_length=20, blank=True, help_text='Requests per key, like "600/m". Empty: the default.'
+        max_length=20,
+        blank=True,
+        help_text='Requests per key, like "600/m". Empty: the default.',
+        # A malformed rate would make every API request of the plan's organizations fail.
+        validators=[
+            RegexValidator(
+                r"^[0-9]+/[0-9]*[smhd]$", "Use count/period, like 600/m, 10/h or 100/15m."
+            )
+        ],
     )
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

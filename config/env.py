@@ -7,6 +7,7 @@ must not quietly fall back to a default.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,6 +55,20 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+# django-ratelimit's rates: "count/period", the period an optional multiplier and s, m, h or d.
+RATE_RE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit like "600/m" or "10/5m"; anything else would fail every limited request."""
+    value = env_str(name, default)
+    if not RATE_RE.match(value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: use count/period, like 600/m, 10/h or 100/15m."
+        )
     return value
 
 

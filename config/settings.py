@@ -19,6 +19,7 @@ from config.env import (
     env_choice,
     env_int,
     env_list,
+    env_rate,
     env_str,
     mailer_from_env,
 )
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "django_q",
     "django_htmx",
     "accounts",
+    "leads",
 ]
 
 MIDDLEWARE = [
@@ -283,9 +285,9 @@ SPECTACULAR_SETTINGS = {
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/m")
-SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "10/h")
-API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/m")
+LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "10/m")
+SIGNUP_RATE_LIMIT = env_rate("SIGNUP_RATE_LIMIT", "10/h")
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/m")
 
 # Personal API tokens from POST /api/v1/auth/token.
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 30, minimum=1)

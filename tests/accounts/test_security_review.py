@@ -493,3 +493,14 @@ def test_the_admin_two_factor_redirect_keeps_the_path_as_one_next_value(client):
     assert parse_qs(urlsplit(response["Location"]).query)["next"] == [
         "/admin/x&next=//evil.example/"
     ]
+
+
+def test_a_plan_rate_limit_the_limiter_cannot_read_is_refused_in_admin():
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import Plan
+
+    Plan(code="ok", name="OK", api_rate_limit="100/15m").full_clean()
+    with pytest.raises(ValidationError) as caught:
+        Plan(code="bad", name="Bad", api_rate_limit="lots").full_clean()
+    assert "api_rate_limit" in caught.value.message_dict

@@ -231,3 +231,21 @@ def test_env_str_treats_empty_as_unset(monkeypatch):
     assert env_str("SENDER", "Prospector <no-reply@localhost>") == "Prospector <no-reply@localhost>"
     monkeypatch.setenv("SENDER", "  ops@example.com ")
     assert env_str("SENDER", "x") == "ops@example.com"
+
+
+@pytest.mark.parametrize("raw", ["600/m", "10/h", "100/15m", "5/s", "1/d"])
+def test_env_rate_accepts_rates(monkeypatch, raw):
+    from config.env import env_rate
+
+    monkeypatch.setenv("SOME_RATE", raw)
+    assert env_rate("SOME_RATE", "1/m") == raw
+
+
+@pytest.mark.parametrize("raw", ["600", "600/minute", "abc", "/m", "10/m/ip"])
+def test_env_rate_refuses_what_the_rate_limiter_cannot_read(monkeypatch, raw):
+    # django-ratelimit would fail on it at every limited request, so start-up stops instead.
+    from config.env import env_rate
+
+    monkeypatch.setenv("SOME_RATE", raw)
+    with pytest.raises(ImproperlyConfigured, match=r"SOME_RATE=.* is not a rate"):
+        env_rate("SOME_RATE", "1/m")
