@@ -96,3 +96,37 @@ def populate_org(org: Organization) -> None:
         WebhookDelivery.objects.get_or_create(
             organization=org, endpoint=endpoint, event=event, defaults={"next_attempt_at": None}
         )
+    _populate_leads(org, owner)
+
+
+def make_company(org: Organization, **fields):
+    from leads.models import Company
+
+    n = next(_seq)
+    fields.setdefault("name", f"Company {n}")
+    fields.setdefault("domain", f"company{n}.example")
+    return Company.objects.create(organization=org, **fields)
+
+
+def make_lead(org: Organization, *, actor: User | None = None, tags=(), **fields):
+    """A lead through the real service (timeline entry and event included)."""
+    from leads import services as lead_services
+
+    n = next(_seq)
+    fields.setdefault("first_name", f"Lead{n}")
+    fields.setdefault("last_name", "Example")
+    fields.setdefault("email", f"lead{n}@lead{n}.example")
+    return lead_services.create_lead(organization=org, actor=actor, data=fields, tags=tags)
+
+
+def _populate_leads(org: Organization, owner: User) -> None:
+    from leads import services as lead_services
+    from leads.models import ActivityKind, Suppression
+
+    for n in range(2):
+        company = make_company(org)
+        lead = make_lead(org, actor=owner, company=company, tags=[f"tag-{n}", "shared"])
+        lead_services.add_activity(lead=lead, kind=ActivityKind.NOTE, actor=owner, body="Called")
+        Suppression.objects.create(
+            organization=org, email=f"gone{next(_seq)}@example.com", reason="erased"
+        )

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class LeadsConfig(AppConfig):
+    name = "leads"
+    verbose_name = "Leads and companies"
+
+    def ready(self) -> None:
+        from accounts.events import register_event_type
+
+        register_event_type("lead.archived", "A lead was archived")
+        register_event_type("lead.restored", "An archived lead was restored")

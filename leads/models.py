@@ -1,0 +1,264 @@
+"""Companies, leads and everything a rep records about them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import OrgQuerySet, OrgScoped
+
+
+class CompanySize(models.TextChoices):
+    S1 = "1-10", "1-10"
+    S11 = "11-50", "11-50"
+    S51 = "51-200", "51-200"
+    S201 = "201-500", "201-500"
+    S501 = "501-1000", "501-1,000"
+    S1001 = "1001-5000", "1,001-5,000"
+    S5001 = "5001-10000", "5,001-10,000"
+    S10001 = "10001+", "10,001+"
+
+
+class CompanyQuerySet(OrgQuerySet):
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(name__icontains=text) | Q(domain__icontains=text))
+
+
+class Company(OrgScoped):
+    name = models.CharField(max_length=200)
+    # The registered domain ("acme.co.uk"), lower case; empty when unknown.
+    domain = models.CharField(max_length=253, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    industry = models.CharField(max_length=120, blank=True)
+    size_range = models.CharField(max_length=12, choices=CompanySize.choices, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    linkedin_url = models.URLField(max_length=500, blank=True)
+    # Filled by enrichment: the researched profile with sources.
+    enriched_data = models.JSONField(default=dict, blank=True)
+    external_ids = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "domain"],
+                condition=~Q(domain=""),
+                name="company_domain_unique_per_org",
+            )
+        ]
+        indexes = [models.Index(Lower("name"), "organization", name="company_org_lower_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    REPLIED = "replied", "Replied"
+    QUALIFIED = "qualified", "Qualified"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+
+
+class Tag(OrgScoped):
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("organization", Lower("name"), name="tag_name_unique_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadQuerySet(OrgQuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self):
+        return self.filter(archived_at__isnull=False)
+
+    def with_status(self, status: str):
+        return self.filter(status=status)
+
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        query = (
+            Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(title__icontains=text)
+            | Q(company__name__icontains=text)
+        )
+        if " " in text:
+            first, _, last = text.partition(" ")
+            query |= Q(first_name__icontains=first.strip(), last_name__icontains=last.strip())
+        return self.filter(query)
+
+    def with_card_data(self):
+        """What a board card or list row shows, in a constant number of queries."""
+        return self.select_related("company", "owner").prefetch_related("tags")
+
+
+class Lead(OrgScoped):
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # Lower case and stripped; unique per organization among active leads.
+    email = models.EmailField(max_length=254, blank=True)
+    # E.164 when the number could be parsed; what was given is kept in phone_raw.
+    phone = models.CharField(max_length=20, blank=True)
+    phone_raw = models.CharField(max_length=50, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    linkedin_url = models.URLField(max_length=500, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    score = models.PositiveSmallIntegerField(default=0)
+    # [{"rule": "...", "points": 20, "matched": true}, ...] from the scoring rules.
+    score_explanation = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, through="LeadTag", related_name="leads", blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # {"hubspot": "123", "salesforce": "00Q..."}
+    external_ids = models.JSONField(default=dict, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(archived_at__isnull=True) & ~Q(email=""),
+                name="lead_email_unique_among_active",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"], name="lead_board"),
+            models.Index(fields=["organization", "-created_at"], name="lead_list"),
+            models.Index(fields=["organization", "email"], name="lead_email"),
+            models.Index(fields=["organization", "owner"], name="lead_owner"),
+            models.Index(fields=["organization", "-score"], name="lead_score"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email or f"Lead #{self.pk}"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class LeadTag(OrgScoped):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lead", "tag"], name="lead_tag_once")]
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", "Note"
+    STATUS_CHANGE = "status_change", "Status change"
+    FIELD_CHANGE = "field_change", "Fields edited"
+    CREATED = "created", "Created"
+    IMPORT = "import", "Imported"
+    EMAIL_SENT = "email_sent", "Email sent"
+    EMAIL_RECEIVED = "email_received", "Email received"
+    AGENT_RUN = "agent_run", "Agent run"
+    ENRICHMENT = "enrichment", "Enrichment"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    FORM_SUBMISSION = "form_submission", "Form submission"
+    MERGE = "merge", "Merged"
+    ARCHIVED = "archived", "Archived"
+    RESTORED = "restored", "Restored"
+
+
+class ActivityQuerySet(OrgQuerySet):
+    def for_lead(self, lead: Lead):
+        return self.filter(organization_id=lead.organization_id, lead=lead)
+
+
+class Activity(OrgScoped):
+    """One entry of a lead's timeline."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(blank=True)
+    # Kind-specific facts: {"from": "new", "to": "contacted"}, {"changes": {...}}, ...
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["organization", "lead", "-occurred_at"], name="activity_timeline"),
+            models.Index(fields=["organization", "-occurred_at"], name="activity_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.lead_id}"
+
+
+class Suppression(OrgScoped):
+    """An address never to import or mail again (erased leads, unsubscribes, bounces)."""
+
+    email = models.EmailField(max_length=254)
+    reason = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "email"], name="suppressed_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
