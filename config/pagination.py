@@ -32,3 +32,11 @@ class Pagination(pagination.LimitOffsetPagination):
 
     def get_offset(self, request):
         return self._count(request, self.offset_query_param, 0) or 0
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        minimum = {self.limit_query_param: 1, self.offset_query_param: 0}
+        for parameter in parameters:
+            if parameter["name"] in minimum:
+                parameter["schema"]["minimum"] = minimum[parameter["name"]]
+        return parameters

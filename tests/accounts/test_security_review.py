@@ -504,3 +504,12 @@ def test_a_plan_rate_limit_the_limiter_cannot_read_is_refused_in_admin():
     with pytest.raises(ValidationError) as caught:
         Plan(code="bad", name="Bad", api_rate_limit="lots").full_clean()
     assert "api_rate_limit" in caught.value.message_dict
+
+
+def test_the_schema_documents_the_bounds_of_limit_and_offset(owner_api):
+    schema = owner_api.get("/api/schema/?format=json").json()
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/events/"]["get"]["parameters"]
+    }
+    assert parameters["limit"]["minimum"] == 1
+    assert parameters["offset"]["minimum"] == 0
