@@ -24,6 +24,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
         name="api-docs",
     ),
+    path("", include("leads.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -262,3 +262,253 @@ class Suppression(OrgScoped):
 
     def __str__(self) -> str:
         return self.email
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    BOOLEAN = "boolean", "Yes / no"
+    CHOICE = "choice", "Choice"
+    URL = "url", "Link"
+
+
+class CustomFieldDefinition(OrgScoped):
+    """A per-organization lead field, stored in `Lead.custom_fields[key]`."""
+
+    key = models.SlugField(max_length=50)
+    label = models.CharField(max_length=100)
+    field_type = models.CharField(max_length=10, choices=FieldType.choices, default=FieldType.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="custom_field_key_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class LeadTaskQuerySet(OrgQuerySet):
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+    def due_by(self, day):
+        return self.open().filter(due_date__lte=day)
+
+    def overdue(self, today):
+        return self.open().filter(due_date__lt=today)
+
+    def assigned_to(self, user):
+        return self.filter(assignee=user)
+
+
+class LeadTask(OrgScoped):
+    """A follow-up to do on a lead."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    due_date = models.DateField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LeadTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["done_at", "due_date", "id"]
+        indexes = [
+            models.Index(fields=["organization", "assignee", "due_date"], name="task_assignee_due"),
+            models.Index(fields=["organization", "lead"], name="task_lead"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SavedView(OrgScoped):
+    """A named set of list/board filters of one user, shown in the sidebar."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
+    # The filter querystring ("status=new&tag=vip&owner=3"), validated by the filter form.
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "name"], name="saved_view_name_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", "Waiting for the column mapping"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    REVERTING = "reverting", "Reverting"
+    REVERTED = "reverted", "Reverted"
+
+
+class DuplicatePolicy(models.TextChoices):
+    SKIP = "skip", "Skip the row"
+    UPDATE = "update", "Update the existing lead"
+    CREATE = "create", "Create another lead"
+
+
+class ImportJob(OrgScoped):
+    """A CSV import: its file, column mapping, progress counters and outcome."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_filename = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    # {"Email Address": "email", "Company": "company", "Ignored column": ""}
+    mapping = models.JSONField(default=dict, blank=True)
+    on_duplicate = models.CharField(
+        max_length=6, choices=DuplicatePolicy.choices, default=DuplicatePolicy.SKIP
+    )
+    tags = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.DRAFT
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.original_filename})"
+
+
+class ImportRowError(OrgScoped):
+    """A row that was not imported, with its line number and why."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    line_number = models.PositiveIntegerField()
+    reason = models.CharField(max_length=500)
+    row = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["line_number"]
+        indexes = [
+            models.Index(fields=["organization", "job", "line_number"], name="import_error_line")
+        ]
+
+
+class ImportChange(OrgScoped):
+    """What an import did to one lead, so the import can be reverted."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=7, choices=Action.choices)
+    # For updates: the fields' values before the import.
+    previous = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "job"], name="import_change_job")]
+
+
+def _public_id() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(12)
+
+
+class CaptureForm(OrgScoped):
+    """A lead-capture form: its public endpoint `POST /f/<public_id>` creates or updates leads."""
+
+    name = models.CharField(max_length=120)
+    public_id = models.CharField(max_length=32, unique=True, default=_public_id)
+    # [{"name": "email", "label": "Work email", "required": true, "type": "email"}, ...]
+    fields = models.JSONField(default=list)
+    success_message = models.CharField(max_length=500, default="Thanks! We'll be in touch.")
+    redirect_url = models.URLField(max_length=500, blank=True)
+    source = models.CharField(max_length=60, default="form")
+    tags = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    submission_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FormSubmission(OrgScoped):
+    form = models.ForeignKey(CaptureForm, on_delete=models.CASCADE, related_name="submissions")
+    lead = models.ForeignKey(Lead, null=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict)
+    # utm_source, utm_medium, utm_campaign, utm_term, utm_content
+    utm = models.JSONField(default=dict, blank=True)
+    referrer = models.CharField(max_length=1000, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "form", "-created_at"], name="submission_form")
+        ]
+
+
+class ScoringProfile(OrgScoped):
+    """The organization's ideal customer and the weight of each rule (0-100 points in all)."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="scoring_profile"
+    )
+    industries = models.JSONField(default=list, blank=True)
+    company_sizes = models.JSONField(default=list, blank=True)
+    countries = models.JSONField(default=list, blank=True)
+    title_keywords = models.JSONField(default=list, blank=True)
+    seniorities = models.JSONField(default=list, blank=True)
+    required_fields = models.JSONField(default=list, blank=True)
+    # {"industry": 25, "company_size": 20, "country": 15, "title": 25, "seniority": 10, "complete": 5}
+    weights = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Scoring for {self.organization_id}"

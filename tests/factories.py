@@ -121,7 +121,19 @@ def make_lead(org: Organization, *, actor: User | None = None, tags=(), **fields
 
 def _populate_leads(org: Organization, owner: User) -> None:
     from leads import services as lead_services
-    from leads.models import ActivityKind, Suppression
+    from leads.models import (
+        ActivityKind,
+        CaptureForm,
+        CustomFieldDefinition,
+        FormSubmission,
+        ImportChange,
+        ImportJob,
+        ImportRowError,
+        LeadTask,
+        SavedView,
+        ScoringProfile,
+        Suppression,
+    )
 
     for n in range(2):
         company = make_company(org)
@@ -130,3 +142,18 @@ def _populate_leads(org: Organization, owner: User) -> None:
         Suppression.objects.create(
             organization=org, email=f"gone{next(_seq)}@example.com", reason="erased"
         )
+        CustomFieldDefinition.objects.create(organization=org, key=f"field_{n}", label=f"Field {n}")
+        LeadTask.objects.create(organization=org, lead=lead, title="Follow up", assignee=owner)
+        SavedView.objects.create(organization=org, user=owner, name=f"View {n}", query="status=new")
+        job = ImportJob.objects.create(
+            organization=org, created_by=owner, file="imports/x.csv", original_filename="x.csv"
+        )
+        ImportRowError.objects.create(organization=org, job=job, line_number=2, reason="No email")
+        ImportChange.objects.create(organization=org, job=job, lead=lead, action="created")
+        form = CaptureForm.objects.create(
+            organization=org, name=f"Form {n}", fields=[{"name": "email", "required": True}]
+        )
+        FormSubmission.objects.create(
+            organization=org, form=form, lead=lead, data={"email": lead.email}
+        )
+    ScoringProfile.objects.get_or_create(organization=org)
