@@ -228,7 +228,8 @@ def error_response(description: str) -> OpenApiResponse:
 
 class AutoSchema(SpectacularAutoSchema):
     """Documents the shared error shape on every operation: 401 and 403 where credentials
-    are checked, 400 and 415 where a body is read, 404 and 429 everywhere."""
+    are checked, 400 where a body, filters or paging parameters are read, 415 where a body
+    is read, 404 and 429 everywhere."""
 
     def get_auth(self):
         # Public endpoints (register, token) take no credentials at all.
@@ -250,7 +251,12 @@ class AutoSchema(SpectacularAutoSchema):
         for code, description in _ERROR_RESPONSES.items():
             if code in responses:
                 continue
-            if code == "400" and not has_body and not self._get_filter_parameters():
+            if (
+                code == "400"
+                and not has_body
+                and not self._get_filter_parameters()
+                and not (self._is_list_view() and self._get_paginator())
+            ):
                 continue
             if code == "415" and not has_body:
                 continue

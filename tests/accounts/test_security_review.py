@@ -513,3 +513,12 @@ def test_the_schema_documents_the_bounds_of_limit_and_offset(owner_api):
     }
     assert parameters["limit"]["minimum"] == 1
     assert parameters["offset"]["minimum"] == 0
+
+
+def test_the_schema_documents_the_400_of_every_paginated_list(owner_api):
+    schema = owner_api.get("/api/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        get = operations.get("get")
+        names = {p["name"] for p in (get or {}).get("parameters", [])}
+        if get and "limit" in names:
+            assert "400" in get["responses"], path
