@@ -17,7 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     # Unknown API paths answer with the error shape, in DEBUG too (not Django's HTML page).
-    re_path(r"^api/v1/", views.page_not_found),
+    re_path(r"^api/v1/", views.api_not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from config.middleware import is_api_path
@@ -82,6 +83,24 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     return _error(request, 404, "not_found", "Nothing here. Check the address.", "404.html")
+
+
+@csrf_exempt
+def api_not_found(request, exception=None):
+    """Unknown /api/v1/ paths, any method: a JSON 404. Exempt from CSRF like the API itself,
+    or a POST without a CSRF cookie would get Django's HTML 403 instead."""
+    return page_not_found(request, exception)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the error shape under /api/, the 403 page elsewhere."""
+    return _error(
+        request,
+        403,
+        "csrf_failed",
+        "The request has no valid CSRF token. Reload the page and try again.",
+        "403.html",
+    )
 
 
 def server_error(request):

@@ -522,3 +522,33 @@ def test_the_schema_documents_the_400_of_every_paginated_list(owner_api):
         names = {p["name"] for p in (get or {}).get("parameters", [])}
         if get and "limit" in names:
             assert "400" in get["responses"], path
+
+
+# ---------------------------------------------------------------- CSRF failures
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_without_csrf(org):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/api/v1/no-such-thing/", {"a": "b"})
+    assert_error(response, 404, "not_found")
+
+
+def test_a_csrf_failure_under_api_is_in_the_error_shape(rf):
+    from config.views import csrf_failure
+
+    request = rf.post("/api/v1/anything/")
+    response = csrf_failure(request, reason="CSRF cookie not set.")
+    assert response.status_code == 403
+    assert json.loads(response.content)["error"]["code"] == "csrf_failed"
+
+
+def test_a_csrf_failure_on_a_page_is_the_403_page(client, owner, org):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    response = browser.post(f"/o/{org.slug}/settings/general/", {"name": "Renamed"})
+    assert response.status_code == 403
+    assert b"<html" in response.content
