@@ -289,6 +289,8 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 LOGIN_RATE_LIMIT = env_rate("LOGIN_RATE_LIMIT", "10/m")
 SIGNUP_RATE_LIMIT = env_rate("SIGNUP_RATE_LIMIT", "10/h")
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/m")
+# Submissions to one public lead-capture form endpoint per client IP.
+FORM_RATE_LIMIT = env_rate("FORM_RATE_LIMIT", "30/m")
 
 # Personal API tokens from POST /api/v1/auth/token.
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 30, minimum=1)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import events
 from accounts.models import Organization, User
+from leads import scoring
 from leads.models import Activity, ActivityKind, Company, Lead, LeadTag, Status, Suppression, Tag
 from leads.utils import (
     company_domain_from_email,
@@ -237,6 +238,7 @@ def create_lead(
                 organization=organization, name=company_name, email=fields["email"]
             )
         lead = Lead.objects.create(organization=organization, **fields)
+        scoring.rescore_lead(lead)
         if tags:
             add_tags(leads=[lead], names=tags, organization=organization)
         add_activity(lead=lead, kind=activity_kind, actor=actor, data=activity_data or {})
@@ -286,6 +288,7 @@ def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any]) -> L
         for field, new in diff.items():
             setattr(lead, field, new)
         lead.save(update_fields=[*diff, "updated_at"])
+        scoring.rescore_lead(lead)
         if recorded:
             add_activity(
                 lead=lead, kind=ActivityKind.FIELD_CHANGE, actor=actor, data={"changes": recorded}
