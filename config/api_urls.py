@@ -9,6 +9,8 @@ from accounts.api.keys import ApiKeyViewSet
 from accounts.api.organization import InvitationViewSet, MemberViewSet, OrganizationView
 from accounts.api.staff import StaffOrganizationViewSet, StaffUsageViewSet, StaffUserViewSet
 from accounts.api.webhooks import WebhookEndpointViewSet
+from leads.api.companies import CompanyViewSet
+from leads.api.leads import LeadViewSet
 
 router = DefaultRouter(trailing_slash="/?")
 router.include_root_view = False
@@ -21,6 +23,8 @@ router.register("events", EventViewSet, basename="event")
 router.register("admin/users", StaffUserViewSet, basename="staff-user")
 router.register("admin/organizations", StaffOrganizationViewSet, basename="staff-organization")
 router.register("admin/usage", StaffUsageViewSet, basename="staff-usage")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("companies", CompanyViewSet, basename="company")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", RegisterView.as_view(), name="auth-register"),
