@@ -85,7 +85,7 @@ def invite_member(request: OrgRequest):
         email=form.cleaned_data["email"],
         role=form.cleaned_data["role"],
         actor=request.user,
-        accept_url_base=request.build_absolute_uri("/"),
+        accept_url_base=settings.SITE_URL,  # never the Host header: the link goes out by mail
     )
     messages.success(
         request, f"Invitation sent to {invitation.email} as {invitation.get_role_display()}."

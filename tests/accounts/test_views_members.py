@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core import mail
 
 from accounts.models import ApiKey, Invitation, Membership, Role
@@ -199,7 +200,8 @@ def test_admin_invites_by_email_and_the_mail_is_sent(
     invitation = Invitation.objects.for_org(org).get()
     assert (invitation.email, invitation.role) == ("new.person@example.com", Role.VIEWER)
     assert mail.outbox[-1].to == ["new.person@example.com"]
-    assert "http://testserver/invitations/" in mail.outbox[-1].body
+    # The link is built from SITE_URL, never from the request's Host header.
+    assert f"{settings.SITE_URL}/invitations/" in mail.outbox[-1].body
 
 
 def test_pending_invitations_are_listed_for_managers(owner_client, org, owner):
