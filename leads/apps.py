@@ -10,3 +10,5 @@ class LeadsConfig(AppConfig):
 
         register_event_type("lead.archived", "A lead was archived")
         register_event_type("lead.restored", "An archived lead was restored")
+        register_event_type("leads.imported", "A CSV import of leads finished (with its counts)")
+        register_event_type("leads.import_reverted", "A CSV import of leads was reverted")

@@ -1,0 +1,227 @@
+"""One CSV row to lead fields: mapping, normalization and validation, without the database.
+
+Used by the preview (first rows, problems shown before anything is written) and by the run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+from leads.importing.mapping import CUSTOM_PREFIX, EXTERNAL_PREFIX
+from leads.models import CompanySize, Lead
+from leads.utils import company_domain_from_email, normalize_email, normalize_phone, split_full_name
+from leads.utils import registered_domain as _registered_domain
+
+SKIPPED_PREFIX = "Skipped: "
+_EMPTY_WORDS = {"n/a", "na", "-", "--", "none", "null", "nil", "unknown", "#n/a"}
+_TAG_SPLIT = re.compile(r"\s*(?:,|;|\||:::)\s*")
+_URL = URLValidator(schemes=["http", "https"])
+_LEAD_FIELDS = ("first_name", "last_name", "email", "title", "linkedin_url", "location", "source")
+MAX_LENGTHS = {name: Lead._meta.get_field(name).max_length for name in _LEAD_FIELDS}
+_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "title": "Job title",
+    "linkedin_url": "LinkedIn URL",
+    "location": "Location",
+    "source": "Lead source",
+    "company": "Company name",
+}
+_SIZES = [
+    (1, 10, CompanySize.S1),
+    (11, 50, CompanySize.S11),
+    (51, 200, CompanySize.S51),
+    (201, 500, CompanySize.S201),
+    (501, 1000, CompanySize.S501),
+    (1001, 5000, CompanySize.S1001),
+    (5001, 10000, CompanySize.S5001),
+    (10001, 10**12, CompanySize.S10001),
+]
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    cells: list[str]
+    fields: dict[str, Any] = field(default_factory=dict)
+    company_name: str = ""
+    domain: str = ""
+    website: str = ""
+    industry: str = ""
+    company_size: str = ""
+    tags: list[str] = field(default_factory=list)
+    # Worth telling the user, but the row still imports (an unreadable phone is kept raw).
+    problems: list[str] = field(default_factory=list)
+    # Decided later: "create", "update", "skip" or "fail", with the reason for the last two.
+    action: str = ""
+    reason: str = ""
+    existing: Lead | None = None
+    company_id: int | None = None
+
+    def fail(self, reason: str) -> ParsedRow:
+        self.action, self.reason = "fail", reason
+        return self
+
+    def skip(self, reason: str) -> ParsedRow:
+        self.action, self.reason = "skip", reason
+        return self
+
+    @property
+    def email(self) -> str:
+        return self.fields.get("email", "")
+
+    @property
+    def name_key(self) -> tuple[str, str, str] | None:
+        first = self.fields.get("first_name", "").lower()
+        last = self.fields.get("last_name", "").lower()
+        if first and last and self.domain:
+            return (first, last, self.domain)
+        return None
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if not value or value.lower() in _EMPTY_WORDS:
+        return ""
+    if not re.match(r"^https?://", value, re.I):
+        value = "https://" + value.lstrip("/")
+    return value
+
+
+def _size_range(value: str) -> str:
+    text = value.strip().replace(",", "").replace(".", "").replace(" ", "")
+    for choice in CompanySize:
+        if text == choice.value.replace(",", ""):
+            return choice.value
+    digits = re.findall(r"\d+", text)
+    if not digits:
+        return ""
+    count = int(digits[-1]) if "-" in text else int(digits[0])
+    for low, high, choice in _SIZES:
+        if low <= count <= high:
+            return choice.value
+    return ""
+
+
+def split_tags(value: str) -> list[str]:
+    tags = []
+    for part in _TAG_SPLIT.split(value or ""):
+        part = part.strip().lstrip("*").strip()
+        if part and part.lower() != "mycontacts":
+            tags.append(part[:50])
+    return tags
+
+
+def parse_row(
+    line: int,
+    cells: list[str],
+    *,
+    header_count: int,
+    columns: list[tuple[int, str]],
+    default_source: str = "",
+) -> ParsedRow:
+    """Map and normalize one record. `columns` is [(cell index, target)] for mapped columns;
+    when several columns share a target the first non-empty value wins (a work email
+    before a home email). The row's action is "fail" or "skip" when it cannot be imported."""
+    row = ParsedRow(line=line, cells=cells)
+    if not any(cell.strip() for cell in cells):
+        return row.skip(SKIPPED_PREFIX + "the row is empty")
+    extra = [cell for cell in cells[header_count:] if cell.strip()]
+    if extra:
+        return row.fail(
+            f"The row has {len(cells)} cells but the header has {header_count} columns "
+            "(a separator or quote is probably missing), so its values cannot be matched "
+            "to columns"
+        )
+    values: dict[str, str] = {}
+    custom: dict[str, str] = {}
+    external: dict[str, str] = {}
+    tags: list[str] = []
+    for index, target in columns:
+        raw = cells[index] if index < len(cells) else ""
+        value = raw.strip()
+        if not value:
+            continue
+        if target == "tags":
+            tags += split_tags(value)
+        elif target.startswith(CUSTOM_PREFIX):
+            custom.setdefault(target.removeprefix(CUSTOM_PREFIX), value)
+        elif target.startswith(EXTERNAL_PREFIX):
+            external.setdefault(target.removeprefix(EXTERNAL_PREFIX), value)
+        else:
+            values.setdefault(target, value)
+
+    fields: dict[str, Any] = {}
+    first, last = _clean(values.get("first_name", "")), _clean(values.get("last_name", ""))
+    if not (first or last) and values.get("full_name"):
+        first, last = split_full_name(values["full_name"])
+    if first:
+        fields["first_name"] = first
+    if last:
+        fields["last_name"] = last
+    email = normalize_email(values.get("email", ""))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            return row.fail(f"The email address {values['email']!r} is not valid")
+        fields["email"] = email
+    if not email and not (first or last):
+        return row.fail("The row has no email address and no name; a lead needs one of them")
+    phone_raw = values.get("phone", "")
+    if phone_raw and phone_raw.lower() not in _EMPTY_WORDS:
+        fields["phone_raw"] = phone_raw[:50]
+        fields["phone"] = normalize_phone(phone_raw)
+        if not fields["phone"]:
+            row.problems.append(
+                f"The phone {phone_raw!r} is not a full international number; it is kept as typed"
+            )
+    for name in ("title", "source"):
+        if values.get(name):
+            fields[name] = _clean(values[name])
+    location = values.get("location") or ", ".join(
+        _clean(values[part]) for part in ("city", "state", "country") if values.get(part)
+    )
+    if location:
+        fields["location"] = _clean(location)
+    linkedin = _url(values.get("linkedin_url", ""))
+    if linkedin:
+        try:
+            _URL(linkedin)
+        except ValidationError:
+            return row.fail(f"The LinkedIn URL {values['linkedin_url']!r} is not a valid link")
+        fields["linkedin_url"] = linkedin
+    if default_source and not fields.get("source"):
+        fields["source"] = default_source
+    if custom:
+        fields["custom_fields"] = custom
+    if external:
+        fields["external_ids"] = external
+    for name, limit in MAX_LENGTHS.items():
+        if len(fields.get(name, "")) > limit:
+            return row.fail(f"{_LABELS[name]} is longer than {limit} characters")
+
+    row.company_name = _clean(values.get("company", ""))
+    if len(row.company_name) > 200:
+        return row.fail(f"{_LABELS['company']} is longer than 200 characters")
+    website = _url(values.get("website", ""))
+    row.domain = _registered_domain(website) or company_domain_from_email(email)
+    row.website = website if website and _registered_domain(website) else ""
+    row.industry = _clean(values.get("industry", ""))[:120]
+    if values.get("company_size"):
+        row.company_size = _size_range(values["company_size"])
+        if not row.company_size:
+            row.problems.append(f"The company size {values['company_size']!r} is not a number")
+    row.tags = tags
+    row.fields = fields
+    return row

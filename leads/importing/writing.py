@@ -1,0 +1,360 @@
+"""A batch of parsed rows against the database: decide (duplicates, suppression) in a few
+queries, then write in bulk (leads, companies, tags, activities, import changes, row errors).
+
+The rules are create_lead's and find_or_create_company's, done for a thousand rows at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from leads import scoring, services
+from leads.importing.rows import SKIPPED_PREFIX, ParsedRow
+from leads.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    DuplicatePolicy,
+    ImportChange,
+    ImportJob,
+    ImportRowError,
+    Lead,
+    LeadTag,
+    Suppression,
+)
+
+# ImportChange.previous key for the tags an update added (removed again by a revert).
+TAGS_ADDED = "_tags_added"
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.skipped += other.skipped
+        self.failed += other.failed
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.skipped + self.failed
+
+
+def decide(job: ImportJob, rows: list[ParsedRow]) -> None:
+    """Set each importable row's action: create, update, or skip with the reason. Rows in
+    one call must not share an email or a name key (the runner splits batches there).
+    Three queries at most: suppressions, leads by email, leads by name and domain."""
+    org = job.organization
+    pending = [row for row in rows if not row.action]
+    emails = {row.email for row in pending if row.email}
+    suppressed = (
+        set(
+            Suppression.objects.for_org(org)
+            .filter(email__in=emails)
+            .values_list("email", flat=True)
+        )
+        if emails
+        else set()
+    )
+    by_email = (
+        {
+            lead.email: lead
+            for lead in Lead.objects.for_org(org).active().filter(email__in=emails - suppressed)
+        }
+        if emails - suppressed
+        else {}
+    )
+    name_rows = [
+        row
+        for row in pending
+        if row.name_key and row.email not in suppressed and row.email not in by_email
+    ]
+    by_name: dict[tuple[str, str, str], Lead] = {}
+    if name_rows:
+        candidates = (
+            Lead.objects.for_org(org)
+            .active()
+            .filter(company__domain__in={row.domain for row in name_rows})
+            .annotate(lower_first=Lower("first_name"), lower_last=Lower("last_name"))
+            .filter(
+                lower_first__in={row.name_key[0] for row in name_rows},
+                lower_last__in={row.name_key[1] for row in name_rows},
+            )
+            .select_related("company")
+            .order_by("id")
+        )
+        for lead in candidates:
+            by_name.setdefault((lead.lower_first, lead.lower_last, lead.company.domain), lead)
+    for row in pending:
+        if row.email and row.email in suppressed:
+            row.skip(
+                f"{SKIPPED_PREFIX}{row.email} is on the suppression list (unsubscribed, "
+                "bounced or erased), so it is never imported again"
+            )
+            continue
+        lead, matched = by_email.get(row.email) if row.email else None, "email address"
+        if lead is None and row.name_key:
+            candidate = by_name.get(row.name_key)
+            # A different email on both sides means two people who share a name.
+            if candidate is not None and not (row.email and candidate.email):
+                lead, matched = candidate, "name and company domain"
+        if lead is None:
+            row.action = "create"
+        elif job.on_duplicate == DuplicatePolicy.UPDATE:
+            row.action, row.existing = "update", lead
+        elif job.on_duplicate == DuplicatePolicy.CREATE and matched != "email address":
+            row.action = "create"
+        elif job.on_duplicate == DuplicatePolicy.CREATE:
+            row.skip(
+                f"{SKIPPED_PREFIX}lead #{lead.pk} already has this email address, and an email "
+                "belongs to one active lead only"
+            )
+        else:
+            row.skip(f"{SKIPPED_PREFIX}already in Prospector as lead #{lead.pk} (same {matched})")
+
+
+def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
+    """Set `company_id` on rows that create a lead (or update one without a company): the
+    company with the row's domain, else with its name, created when missing. A company
+    known by name only learns the domain, as find_or_create_company does."""
+    org = job.organization
+    wanted = [
+        row
+        for row in rows
+        if (row.action == "create" or (row.action == "update" and not row.existing.company_id))
+        and (row.domain or row.company_name)
+    ]
+    if not wanted:
+        return
+    companies = Company.objects.for_org(org)
+    domains = {row.domain for row in wanted if row.domain}
+    by_domain = {c.domain: c.pk for c in companies.filter(domain__in=domains)} if domains else {}
+    names = {row.company_name.lower() for row in wanted if row.company_name}
+    by_name: dict[str, Company] = {}
+    if names:
+        for company in companies.annotate(lname=Lower("name")).filter(lname__in=names):
+            known = by_name.get(company.lname)
+            if known is None or (known.domain and not company.domain):
+                by_name[company.lname] = company
+    new: dict[str, Company] = {}
+    for row in wanted:
+        if not row.domain or row.domain in by_domain or row.domain in new:
+            continue
+        named = by_name.get(row.company_name.lower()) if row.company_name else None
+        if named is not None and not named.domain:
+            named.domain = row.domain
+            named.website = named.website or row.website or f"https://{row.domain}"
+            try:
+                with transaction.atomic():
+                    named.save(update_fields=["domain", "website", "updated_at"])
+                by_domain[row.domain] = named.pk
+                continue
+            except IntegrityError:  # the domain was taken meanwhile: use that company
+                named.domain = ""
+        new[row.domain] = _new_company(org, row, row.company_name or row.domain, row.domain)
+    if new:
+        Company.objects.bulk_create(new.values(), ignore_conflicts=True)
+        by_domain |= {c.domain: c.pk for c in companies.filter(domain__in=list(new))}
+    named_new: dict[str, Company] = {}
+    for row in wanted:
+        if row.domain:
+            row.company_id = by_domain.get(row.domain)
+            continue
+        key = row.company_name.lower()
+        if key in by_name:
+            row.company_id = by_name[key].pk
+        else:
+            named_new.setdefault(key, _new_company(org, row, row.company_name, ""))
+    if named_new:
+        Company.objects.bulk_create(named_new.values())
+        for row in wanted:
+            if not row.domain and row.company_id is None:
+                row.company_id = named_new[row.company_name.lower()].pk
+
+
+def _new_company(org, row: ParsedRow, name: str, domain: str) -> Company:
+    return Company(
+        organization=org,
+        name=name[:200],
+        domain=domain,
+        website=row.website or (f"https://{domain}" if domain else ""),
+        industry=row.industry,
+        size_range=row.company_size,
+    )
+
+
+def _activity(job: ImportJob, lead_id: int, row: ParsedRow, action: str, changes=None):
+    data: dict[str, Any] = {
+        "import_id": job.pk,
+        "file": job.original_filename,
+        "line": row.line,
+        "action": action,
+    }
+    if changes:
+        data["changes"] = changes
+    return Activity(
+        organization_id=job.organization_id,
+        lead_id=lead_id,
+        kind=ActivityKind.IMPORT,
+        actor_id=job.created_by_id,
+        body=f"Imported from {job.original_filename}, line {row.line}",
+        data=data,
+    )
+
+
+def _update_lead(lead: Lead, row: ParsedRow) -> tuple[dict[str, Any], dict[str, list]]:
+    """Apply the row's non-empty values; returns (previous values, changes for the timeline)."""
+    previous: dict[str, Any] = {}
+    changes: dict[str, list] = {}
+    for name, value in row.fields.items():
+        if name == "phone_raw" or (value in ("", {}, None) and name != "phone"):
+            continue
+        old = getattr(lead, name)
+        if name == "phone":
+            raw = row.fields.get("phone_raw", "")
+            if not raw or (value == lead.phone and raw == lead.phone_raw):
+                continue
+            previous |= {"phone": lead.phone, "phone_raw": lead.phone_raw}
+            changes["phone"] = [lead.phone or lead.phone_raw, value or raw]
+            lead.phone, lead.phone_raw = value, raw
+            continue
+        new = {**old, **value} if name in ("custom_fields", "external_ids") else value
+        if new == old:
+            continue
+        previous[name] = old
+        changes[name] = [old, new]
+        setattr(lead, name, new)
+    if not lead.company_id and row.company_id:
+        previous["company"] = None
+        changes["company"] = [None, row.company_id]
+        lead.company_id = row.company_id
+    return previous, changes
+
+
+def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
+    """Write the decided rows. Run inside the chunk's transaction."""
+    org = job.organization
+    now = timezone.now()
+    resolve_companies(job, rows)
+    creates = [row for row in rows if row.action == "create"]
+    leads = [
+        Lead(organization=org, company_id=row.company_id, created_at=now, **row.fields)
+        for row in creates
+    ]
+    profile = scoring.profile_for(org)
+    scored = scoring.is_configured(profile)
+    if scored:
+        _score(leads, profile)
+    Lead.objects.bulk_create(leads, batch_size=1000)
+    activities = [
+        _activity(job, lead.pk, row, "created") for lead, row in zip(leads, creates, strict=True)
+    ]
+    changes = [
+        ImportChange(organization=org, job=job, lead_id=lead.pk, action="created") for lead in leads
+    ]
+    tagged: dict[tuple[str, ...], list[Lead]] = defaultdict(list)
+    for lead, row in zip(leads, creates, strict=True):
+        names = tuple(dict.fromkeys([*tags, *row.tags]))
+        if names:
+            tagged[names].append(lead)
+
+    updates = [row for row in rows if row.action == "update"]
+    existing_tags = _tag_names_of([row.existing for row in updates], org)
+    updated: list[Lead] = []
+    fields: set[str] = set()
+    for row in updates:
+        lead = row.existing
+        previous, timeline = _update_lead(lead, row)
+        names = [
+            name
+            for name in dict.fromkeys([*tags, *row.tags])
+            if name.lower() not in existing_tags.get(lead.pk, set())
+        ]
+        if not previous and not names:
+            row.skip(f"{SKIPPED_PREFIX}lead #{lead.pk} already has these values")
+            continue
+        if names:
+            previous[TAGS_ADDED] = names
+            timeline["tags"] = [[], names]
+            tagged[tuple(names)].append(lead)
+        fields.update(name for name in previous if name != TAGS_ADDED)
+        lead.updated_at = now
+        updated.append(lead)
+        activities.append(_activity(job, lead.pk, row, "updated", _shown(timeline)))
+        changes.append(
+            ImportChange(organization=org, job=job, lead=lead, action="updated", previous=previous)
+        )
+    if updated and fields:
+        model_fields = {"company_id" if name == "company" else name for name in fields}
+        if scored:
+            _score(updated, profile)
+            model_fields |= {"score", "score_explanation"}
+        Lead.objects.bulk_update(updated, [*sorted(model_fields), "updated_at"], batch_size=500)
+    for names, tag_leads in tagged.items():
+        services.add_tags(leads=tag_leads, names=names, organization=org)
+    Activity.objects.bulk_create(activities, batch_size=1000)
+    ImportChange.objects.bulk_create(changes, batch_size=1000)
+    not_imported = [row for row in rows if row.action in ("skip", "fail")]
+    ImportRowError.objects.bulk_create(
+        [
+            ImportRowError(
+                organization=org,
+                job=job,
+                line_number=row.line,
+                reason=row.reason[:500],
+                row=row.cells,
+            )
+            for row in not_imported
+        ],
+        batch_size=1000,
+    )
+    return Counts(
+        created=len(leads),
+        updated=len(updated),
+        skipped=sum(1 for row in rows if row.action == "skip"),
+        failed=sum(1 for row in rows if row.action == "fail"),
+    )
+
+
+def _score(leads: list[Lead], profile) -> None:
+    """Score as create_lead and update_lead do, with the companies read in one query."""
+    ids = {lead.company_id for lead in leads if lead.company_id}
+    companies = Company.objects.in_bulk(ids) if ids else {}
+    for lead in leads:
+        if lead.company_id:
+            lead.company = companies[lead.company_id]
+        lead.score, lead.score_explanation = scoring.score_lead(lead, profile)
+
+
+def _tag_names_of(leads: list[Lead], org) -> dict[int, set[str]]:
+    if not leads:
+        return {}
+    found: dict[int, set[str]] = defaultdict(set)
+    for lead_id, name in (
+        LeadTag.objects.for_org(org)
+        .filter(lead__in=[lead.pk for lead in leads])
+        .values_list("lead_id", "tag__name")
+    ):
+        found[lead_id].add(name.lower())
+    return found
+
+
+def _shown(changes: dict[str, list]) -> dict[str, list]:
+    return {
+        key: [
+            value if isinstance(value, (str, int, list, dict, type(None))) else str(value)
+            for value in pair
+        ]
+        for key, pair in changes.items()
+    }
