@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from io import StringIO
@@ -113,6 +114,11 @@ def test_run_serves_with_a_worker_and_stops_both_without_orphans(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # Read the launcher's output as it comes, so the test can wait for the announcement.
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(launcher.stdout), daemon=True)
+    reader.start()
+    announcement = f"Prospector is running on http://127.0.0.1:{port}/"
     try:
         body = None
         deadline = time.monotonic() + 60
@@ -127,10 +133,15 @@ def test_run_serves_with_a_worker_and_stops_both_without_orphans(tmp_path):
         groups = _children_of(launcher.pid)
         assert len(groups) == 2  # runserver and qcluster, each leading its own group
 
+        while time.monotonic() < deadline and not any(announcement in line for line in lines):
+            time.sleep(0.1)
+
         launcher.send_signal(signal.SIGINT)  # what Ctrl-C delivers
-        output, _ = launcher.communicate(timeout=30)
+        launcher.wait(timeout=30)
+        reader.join(timeout=10)
+        output = "".join(lines)
         assert launcher.returncode == 0, output
-        assert f"Prospector is running on http://127.0.0.1:{port}/" in output
+        assert announcement in output
         assert not [pgid for pgid in groups if _group_alive(pgid)], "processes left behind"
     finally:
         if launcher.poll() is None:
