@@ -199,7 +199,8 @@ def detect_vendor(headers: Iterable[str]) -> str:
 
 
 def _target_for(header: str, vendor: str) -> str:
-    name = normalize_header(header)
+    # "Email (2)": a repeated header, told apart on upload, maps like the first one.
+    name = normalize_header(re.sub(r"\s\(\d+\)$", "", header))
     if name in HEADER_TO_TARGET:
         return HEADER_TO_TARGET[name]
     if name in ("recordid", "id"):

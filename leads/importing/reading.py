@@ -7,6 +7,7 @@ a few kilobytes of buffer however many rows it has.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Iterator
@@ -200,7 +201,9 @@ def iter_records(
     except csv.Error as exc:
         raise UnreadableFile(f"Line {line}: the CSV is malformed ({exc}).") from exc
     finally:
-        text.detach()
+        # Hand the binary stream back open; its owner closes it (and may have already).
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def iter_data_rows(

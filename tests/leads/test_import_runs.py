@@ -1,0 +1,245 @@
+"""Running an import: duplicate policies, suppression, usage, events, the resumable and
+idempotent task, progress counters, and revert."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Event, Plan, UsageEvent
+from leads import services
+from leads.importing import eta_seconds, progress_percent, request_revert, running
+from leads.models import (
+    Activity,
+    ActivityKind,
+    ImportChange,
+    ImportJob,
+    ImportStatus,
+    Lead,
+    Suppression,
+)
+from leads.tasks import revert_import, run_import
+from tests import factories
+from tests.leads.test_import_formats import assert_accounted, draft, import_file
+
+CSV = (
+    b"First Name,Last Name,Email,Title,Company,Website,Tags\r\n"
+    b"Ada,Lovelace,ada@analytical-engines.com,Countess,Analytical Engines,analytical-engines.com,vip\r\n"
+    b"Alan,Turing,alan@bletchley-park.org,Cryptanalyst,Bletchley Park,bletchley-park.org,\r\n"
+    b"Grace,Hopper,,Rear Admiral,Navy,us-navy.com,\r\n"
+)
+
+
+@pytest.fixture
+def capture(django_capture_on_commit_callbacks):
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
+def existing(org, owner):
+    """Ada by email (with a phone the file does not have), Grace by name and domain."""
+    company = factories.make_company(org, name="Navy", domain="us-navy.com")
+    ada = factories.make_lead(
+        org,
+        first_name="Ada",
+        last_name="L.",
+        email="ada@analytical-engines.com",
+        phone="+14155550100",
+    )
+    grace = factories.make_lead(
+        org, first_name="grace", last_name="HOPPER", email="", company=company
+    )
+    return ada, grace
+
+
+def test_skip_policy_skips_matches_by_email_then_by_name_and_domain(org, owner, capture, existing):
+    ada, grace = existing
+    job = import_file(org, owner, capture, "x.csv", CSV, on_duplicate="skip")
+    assert_accounted(job)
+    assert (job.created_count, job.updated_count, job.skipped_count) == (1, 0, 2)
+    reasons = dict(job.row_errors.values_list("line_number", "reason"))
+    assert reasons[2] == f"Skipped: already in Prospector as lead #{ada.pk} (same email address)"
+    assert reasons[4] == (
+        f"Skipped: already in Prospector as lead #{grace.pk} (same name and company domain)"
+    )
+    ada.refresh_from_db()
+    assert ada.last_name == "L."
+
+
+def test_update_policy_fills_in_and_records_what_it_changed(org, owner, capture, existing):
+    ada, grace = existing
+    job = import_file(org, owner, capture, "x.csv", CSV, on_duplicate="update", tags=["Q3"])
+    assert_accounted(job)
+    assert (job.created_count, job.updated_count, job.skipped_count) == (1, 2, 0)
+    ada.refresh_from_db()
+    assert (ada.last_name, ada.title) == ("Lovelace", "Countess")
+    assert ada.phone == "+14155550100"  # an empty cell never erases a value
+    assert sorted(ada.tags.values_list("name", flat=True)) == ["Q3", "vip"]
+    change = ImportChange.objects.get(job=job, lead=ada)
+    assert change.action == "updated"
+    assert change.previous["last_name"] == "L."
+    assert change.previous["title"] == ""
+    assert sorted(change.previous["_tags_added"]) == ["Q3", "vip"]
+    activity = Activity.objects.get(lead=ada, kind=ActivityKind.IMPORT)
+    assert activity.data["changes"]["last_name"] == ["L.", "Lovelace"]
+    grace.refresh_from_db()
+    assert grace.title == "Rear Admiral"
+
+
+def test_create_policy_creates_name_matches_but_never_a_second_email(org, owner, capture, existing):
+    job = import_file(org, owner, capture, "x.csv", CSV, on_duplicate="create")
+    assert_accounted(job)
+    assert (job.created_count, job.skipped_count) == (2, 1)
+    assert Lead.objects.for_org(org).filter(first_name__iexact="grace").count() == 2
+    assert Lead.objects.for_org(org).filter(email="ada@analytical-engines.com").count() == 1
+    assert "already has this email address" in job.row_errors.get().reason
+
+
+def test_repeated_rows_in_one_file_follow_the_policy(org, owner, capture):
+    content = b"Email,First Name,Title\r\nada@example.com,Ada,\r\nADA@example.com,Ada,Countess\r\n"
+    job = import_file(org, owner, capture, "x.csv", content, on_duplicate="update")
+    assert_accounted(job)
+    assert (job.created_count, job.updated_count) == (1, 1)
+    assert Lead.objects.for_org(org).get(email="ada@example.com").title == "Countess"
+
+
+def test_suppressed_emails_are_skipped_with_the_reason(org, owner, capture):
+    Suppression.objects.create(organization=org, email="alan@bletchley-park.org", reason="erased")
+    job = import_file(org, owner, capture, "x.csv", CSV)
+    assert_accounted(job)
+    assert job.skipped_count == 1
+    assert "suppression list" in job.row_errors.get().reason
+    assert not services.active_lead_with_email(org, "alan@bletchley-park.org")
+
+
+def test_a_run_meters_usage_and_emits_one_summary_event(org, owner, capture):
+    job = import_file(org, owner, capture, "x.csv", CSV)
+    assert (
+        sum(
+            UsageEvent.objects.for_org(org)
+            .filter(action="leads.import_row")
+            .values_list("quantity", flat=True)
+        )
+        == 3
+    )
+    event = Event.objects.for_org(org).get(type="leads.imported")
+    assert event.payload == {
+        "import_id": job.pk,
+        "file": "x.csv",
+        "total": 3,
+        "created": 3,
+        "updated": 0,
+        "skipped": 0,
+        "failed": 0,
+    }
+    assert not Event.objects.for_org(org).filter(type="lead.created").exists()
+
+
+def test_a_plan_without_enough_rows_left_fails_the_job_in_words(org, owner, capture):
+    plan = Plan.objects.create(name="Tiny", limits={"leads.import_row": 2})
+    org.plan = plan
+    org.save(update_fields=["plan"])
+    job = import_file(org, owner, capture, "x.csv", CSV)
+    assert job.status == ImportStatus.FAILED
+    assert "Monthly limit reached for imported lead rows" in job.error
+    assert not Lead.objects.for_org(org).exists()
+
+
+def test_the_task_is_idempotent(org, owner, capture):
+    job = import_file(org, owner, capture, "x.csv", CSV)
+    assert run_import(org.pk, job.pk) == ImportStatus.COMPLETED
+    job.refresh_from_db()
+    assert job.created_count == 3
+    assert Lead.objects.for_org(org).count() == 3
+    # Another organization's id finds nothing.
+    assert run_import(org.pk + 1000, job.pk) == "missing"
+
+
+def test_a_crashed_run_resumes_after_its_last_chunk(org, owner, capture, monkeypatch):
+    monkeypatch.setattr(running, "CHUNK_ROWS", 2)
+    lines = [f"Lead{n},lead{n}@example.com" for n in range(7)]
+    content = ("First Name,Email\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    job = draft(org, owner, "x.csv", content)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+
+    real = running._run_chunk
+    calls = {"n": 0}
+
+    def crash_on_third(job_, position, records):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("worker killed")  # not an Exception: nothing marks the job failed
+        return real(job_, position, records)
+
+    monkeypatch.setattr(running, "_run_chunk", crash_on_third)
+    with pytest.raises(SystemExit):
+        run_import(org.pk, job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.processed_rows, job.created_count, job.total_rows) == (
+        ImportStatus.RUNNING,
+        4,
+        4,
+        7,
+    )
+    assert progress_percent(job) == 57
+    assert eta_seconds(job) is not None
+
+    monkeypatch.setattr(running, "_run_chunk", real)
+    assert run_import(org.pk, job.pk) == ImportStatus.COMPLETED
+    job.refresh_from_db()
+    assert_accounted(job)
+    assert job.created_count == 7
+    assert Lead.objects.for_org(org).count() == 7
+
+
+def test_a_second_worker_cannot_write_a_claimed_chunk(org, owner, capture):
+    job = draft(org, owner, "x.csv", CSV)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, total_rows=3, processed_rows=0
+    )
+    job.refresh_from_db()
+    # Another worker committed the first chunk meanwhile.
+    ImportJob.objects.filter(pk=job.pk).update(processed_rows=3)
+    assert running._run_chunk(job, 0, [(2, ["A", "B", "a@b.example", "", "", "", ""])]) is False
+    assert not Lead.objects.for_org(org).exists()
+
+
+def test_a_long_file_continues_in_a_fresh_task(org, owner, capture, monkeypatch):
+    monkeypatch.setattr(running, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(running, "TIME_BUDGET_SECONDS", -1)
+    job = import_file(org, owner, capture, "x.csv", CSV)
+    assert_accounted(job)
+    assert job.created_count == 3
+
+
+def test_revert_removes_created_leads_and_restores_updated_ones(org, owner, capture, existing):
+    ada, grace = existing
+    before = Lead.objects.for_org(org).count()
+    job = import_file(org, owner, capture, "x.csv", CSV, on_duplicate="update", tags=["Q3"])
+    alan = Lead.objects.for_org(org).get(email="alan@bletchley-park.org")
+    with capture(execute=True):
+        assert request_revert(job=job, actor=owner)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.REVERTED
+    assert job.reverted_at is not None
+    assert Lead.objects.for_org(org).count() == before
+    assert not Activity.objects.filter(lead_id=alan.pk).exists()
+    ada.refresh_from_db()
+    assert (ada.last_name, ada.title) == ("L.", "")
+    assert list(ada.tags.values_list("name", flat=True)) == []
+    grace.refresh_from_db()
+    assert grace.title == ""
+    assert Activity.objects.filter(
+        lead=ada, kind=ActivityKind.FIELD_CHANGE, data__reverted=True
+    ).exists()
+    assert Event.objects.for_org(org).filter(type="leads.import_reverted").count() == 1
+    # Idempotent: neither the task nor a second request does anything more.
+    assert revert_import(org.pk, job.pk) == ImportStatus.REVERTED
+    assert request_revert(job=job, actor=owner) is False
+    assert Event.objects.for_org(org).filter(type="leads.import_reverted").count() == 1
+
+
+def test_a_running_import_cannot_be_reverted(org, owner):
+    job = draft(org, owner, "x.csv", CSV)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    job.refresh_from_db()
+    assert request_revert(job=job, actor=owner) is False
