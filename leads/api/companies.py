@@ -27,7 +27,6 @@ from leads.api.serializers import (
     CompanyWriteSerializer,
     LeadSerializer,
     lead_rows,
-    lead_values,
 )
 from leads.models import Company, CompanySize, Lead
 from leads.utils import registered_domain
@@ -251,5 +250,5 @@ class CompanyViewSet(OrgScopedViewSet):
         if request.query_params.get("include_archived", "").lower() not in ("true", "1", "on"):
             qs = qs.active()
         qs = StrictOrderingFilter().filter_queryset(request, qs, self)
-        page = self.paginate_queryset(lead_values(qs))
+        page = self.paginate_queryset(qs)
         return self.get_paginated_response(lead_rows(request.org, page))
