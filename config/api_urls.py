@@ -10,7 +10,11 @@ from accounts.api.organization import InvitationViewSet, MemberViewSet, Organiza
 from accounts.api.staff import StaffOrganizationViewSet, StaffUsageViewSet, StaffUserViewSet
 from accounts.api.webhooks import WebhookEndpointViewSet
 from leads.api.companies import CompanyViewSet
+from leads.api.exports import LeadExportView
+from leads.api.forms import CaptureFormViewSet
+from leads.api.imports import ImportJobViewSet
 from leads.api.leads import LeadViewSet
+from leads.api.merge import LeadMergeView
 
 router = DefaultRouter(trailing_slash="/?")
 router.include_root_view = False
@@ -25,11 +29,35 @@ router.register("admin/organizations", StaffOrganizationViewSet, basename="staff
 router.register("admin/usage", StaffUsageViewSet, basename="staff-usage")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("companies", CompanyViewSet, basename="company")
+router.register("forms", CaptureFormViewSet, basename="capture-form")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
     re_path(r"^organization/?$", OrganizationView.as_view(), name="organization"),
+    # Before the router: leads/export/ is not a lead id, merge is not a router action.
+    re_path(r"^leads/export/?$", LeadExportView.as_view(), name="lead-export"),
+    re_path(r"^leads/(?P<pk>\d+)/merge/?$", LeadMergeView.as_view(), name="lead-merge"),
+    # CSV imports, before the router too (its leads/{pk}/ would take leads/import/).
+    re_path(
+        r"^leads/import/?$", ImportJobViewSet.as_view({"post": "create"}), name="lead-import"
+    ),
+    re_path(r"^imports/?$", ImportJobViewSet.as_view({"get": "list"}), name="import-list"),
+    re_path(
+        r"^imports/(?P<pk>\d+)/?$",
+        ImportJobViewSet.as_view({"get": "retrieve"}),
+        name="import-detail",
+    ),
+    re_path(
+        r"^imports/(?P<pk>\d+)/failed-rows/?$",
+        ImportJobViewSet.as_view({"get": "failed_rows"}),
+        name="import-failed-rows",
+    ),
+    re_path(
+        r"^imports/(?P<pk>\d+)/revert/?$",
+        ImportJobViewSet.as_view({"post": "revert"}),
+        name="import-revert",
+    ),
     *router.urls,
 ]
