@@ -154,3 +154,86 @@ def test_the_organization_is_rescored_in_chunks(org, profile, monkeypatch):
     assert changed == 1
     assert scoring.rescore_organization_chunk(org, after_id=last) == (0, None)
     assert set(Lead.objects.for_org(org).values_list("score", flat=True)) == {44}
+
+
+# ---------------------------------------------------------------- the settings page
+
+
+def scoring_url(org):
+    return f"/o/{org.slug}/settings/scoring/"
+
+
+def _post_data(**extra):
+    data = {
+        "industries": "Fintech, banking\nInsurance",
+        "company_sizes": ["51-200"],
+        "countries": "DE, France",
+        "title_keywords": "founder, cto",
+        "seniorities": ["c_level"],
+        "required_fields": ["email"],
+    }
+    data |= {f"weight_{rule}": 10 for rule in scoring.RULES}
+    return data | extra
+
+
+def test_settings_page_shows_the_form(owner_client, org):
+    response = owner_client.get(scoring_url(org))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<title>Lead scoring · Acme Corp · Prospector</title>" in body
+    assert "Save and rescore" in body
+    assert 'aria-current="page">Scoring</a>' in body
+
+
+def test_admin_saves_the_profile_and_every_lead_is_rescored(
+    owner_client, org, django_capture_on_commit_callbacks
+):
+    lead = factories.make_lead(org, title="Founder")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(scoring_url(org), _post_data())
+    assert response.status_code == 302
+    profile = ScoringProfile.objects.get(organization=org)
+    assert profile.industries == ["Fintech", "banking", "Insurance"]
+    assert profile.countries == ["DE", "France"]
+    assert profile.weights["title"] == 10
+    lead.refresh_from_db()
+    assert lead.score > 0
+    assert any(item["rule"] == "title" and item["matched"] for item in lead.score_explanation)
+
+
+def test_bad_weights_are_shown_next_to_the_field(owner_client, org):
+    response = owner_client.post(scoring_url(org), _post_data(weight_title=500))
+    assert response.status_code == 200
+    assert "less than or equal to 100" in response.content.decode()
+    assert not ScoringProfile.objects.filter(organization=org).exists()
+
+
+def test_members_and_viewers_see_but_cannot_save(member_client, viewer_client, org):
+    body = member_client.get(scoring_url(org)).content.decode()
+    assert "Only owners and admins can change scoring." in body
+    assert member_client.post(scoring_url(org), _post_data()).status_code == 403
+    assert viewer_client.post(scoring_url(org), _post_data()).status_code == 403
+    assert not ScoringProfile.objects.filter(organization=org).exists()
+
+
+def test_score_fragment_explains_a_lead(owner_client, org, profile):
+    lead = factories.make_lead(org, title="Founder")
+    response = owner_client.get(f"/o/{org.slug}/leads/{lead.pk}/score/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "Title mentions founder" in body
+    assert "Industry unknown" in body
+
+
+def test_outsider_gets_404(outsider_client, org):
+    assert outsider_client.get(scoring_url(org)).status_code == 404
+
+
+def test_another_organizations_lead_score_is_404(owner_client, org, other_org):
+    foreign = factories.make_lead(other_org)
+    assert owner_client.get(f"/o/{org.slug}/leads/{foreign.pk}/score/").status_code == 404
+
+
+def test_wrong_method_is_405(owner_client, org):
+    assert owner_client.delete(scoring_url(org)).status_code == 405
