@@ -10,7 +10,6 @@ urlpatterns = [
     path("", org.home, name="home"),
     path("orgs/new/", org.create_org, name="org_create"),
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
-    path(o, org.dashboard, name="dashboard"),
     path(f"{o}leave/", org.leave_org, name="org_leave"),
     path(s, org.settings_index, name="settings"),
     path(f"{s}general/", org.org_settings, name="org_settings"),

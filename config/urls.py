@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config import views
 from config.ratelimits import login_rate_limited, signup_rate_limited
+from leads.views.dashboard import dashboard as leads_dashboard
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -25,6 +26,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("leads.urls")),
+    # The organization's home page is the leads dashboard; accounts code links to "dashboard".
+    path("o/<slug:org_slug>/", leads_dashboard, name="dashboard"),
     path("", include("accounts.urls")),
 ]
 

@@ -1,8 +1,8 @@
-"""Landing, organization creation, dashboard and the read-mostly settings pages."""
+"""Landing, organization creation and the read-mostly settings pages (the dashboard is
+the leads app's)."""
 
 from __future__ import annotations
 
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services, usage
 from accounts.forms import OrganizationForm
-from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
+from accounts.models import Event, Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views._common import done, page, sort_order
 
@@ -40,22 +40,6 @@ def create_org(request):
         messages.success(request, f"{org.name} is ready. You are its owner.")
         return done(request, "dashboard", org_slug=org.slug)
     return page(request, "accounts/org_create.html", {"form": form}, fragment="org-form")
-
-
-@org_member_required
-@require_GET
-def dashboard(request: OrgRequest):
-    org = request.org
-    context = {
-        "can_manage": request.membership.can_manage,
-        "member_count": Membership.objects.for_org(org).count(),
-        "has_two_factor": Authenticator.objects.filter(user=request.user).exists(),
-    }
-    if request.membership.can_manage:
-        context["pending_invitations"] = Invitation.objects.for_org(org).pending().count()
-        context["has_api_keys"] = ApiKey.objects.for_org(org).usable().exists()
-        context["has_webhooks"] = WebhookEndpoint.objects.for_org(org).exists()
-    return page(request, "accounts/dashboard.html", context, fragment="dashboard")
 
 
 @org_member_required

@@ -1,4 +1,5 @@
-"""Home, organization creation, dashboard, general settings, usage and leaving."""
+"""Home, organization creation, general settings, usage and leaving (the dashboard is tested
+in tests/leads/test_views_dashboard.py)."""
 
 from __future__ import annotations
 
@@ -77,60 +78,6 @@ def test_create_organization_refuses_other_methods(owner_client):
 def test_create_organization_needs_login(client, db):
     assert client.post("/orgs/new/", {"name": "X"}).status_code == 302
     assert not Organization.objects.filter(name="X").exists()
-
-
-# Dashboard ----------------------------------------------------------------------------------
-
-
-def test_dashboard_shows_the_empty_state_and_first_actions(owner_client, org):
-    response = owner_client.get(f"/o/{org.slug}/")
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert f"<title>Dashboard · {org.name} · Prospector</title>" in body
-    assert "Your pipeline will live here" in body
-    assert f"/o/{org.slug}/settings/api-keys/" in body
-    assert "Invite teammates" in body
-
-
-def test_dashboard_hides_admin_actions_from_viewers(viewer_client, org):
-    response = viewer_client.get(f"/o/{org.slug}/")
-    assert response.status_code == 200
-    assert b"Create an API key" not in response.content
-    # Viewers cannot invite: no checklist step, no invitations counter, no button.
-    assert b"Invite your team" not in response.content
-    assert b"Pending invitations" not in response.content
-    assert b"Invite teammates" not in response.content
-
-
-def test_dashboard_ticks_two_factor_once_it_is_on(owner_client, owner, org):
-    from allauth.mfa.models import Authenticator
-
-    body = owner_client.get(f"/o/{org.slug}/").content.decode()
-    assert (
-        '<li class="is-done">\n        <svg class="icon" aria-hidden="true"><use href="#i-shield">'
-        not in body
-    )
-    Authenticator.objects.create(user=owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
-    body = owner_client.get(f"/o/{org.slug}/").content.decode()
-    assert (
-        '<li class="is-done">\n        <svg class="icon" aria-hidden="true"><use href="#i-shield">'
-        in body
-    )
-
-
-def test_dashboard_outsider_gets_404(outsider_client, org):
-    assert outsider_client.get(f"/o/{org.slug}/").status_code == 404
-
-
-def test_dashboard_refuses_post(owner_client, org):
-    assert owner_client.post(f"/o/{org.slug}/").status_code == 405
-
-
-def test_dashboard_htmx_gets_the_fragment(owner_client, org):
-    response = owner_client.get(f"/o/{org.slug}/", **HTMX)
-    assert response.status_code == 200
-    assert b"<html" not in response.content
-    assert b'id="dashboard"' in response.content
 
 
 def test_settings_root_leads_to_general_settings(viewer_client, org, outsider):
