@@ -130,6 +130,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "organization1name",
         "associatedcompany",
         "employer",
+        "firm",
         "companynameforemails",
     ),
     "website": (

@@ -63,7 +63,7 @@ def custom_field_labels(organization) -> dict[str, str]:
     return dict(CustomFieldDefinition.objects.for_org(organization).values_list("key", "label"))
 
 
-def _size_message(size: int) -> str:
+def size_message(size: int) -> str:
     return (
         f"The file is {size / 1024 / 1024:.1f} MB; imports take files up to "
         f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB. Split it into smaller files and import each."
@@ -72,7 +72,7 @@ def _size_message(size: int) -> str:
 
 def check_upload_size(size: int) -> None:
     if size > MAX_UPLOAD_BYTES:
-        raise InvalidImport(_size_message(size))
+        raise InvalidImport(size_message(size))
 
 
 def clean_mapping(
