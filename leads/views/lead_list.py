@@ -1,0 +1,304 @@
+"""The lead list: a sortable, filtered, paginated table with bulk actions; and the new-lead page.
+
+The filter helpers here are shared with the board (leads/views/board.py): both read the same
+LeadFilter from the query string, and carry it in every link and form of the page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Lower
+from django.http import QueryDict
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Membership, Role
+from accounts.tenancy import OrgRequest, org_member_required
+from accounts.views._common import page, sort_order
+from leads import services
+from leads.filters import LeadFilter
+from leads.forms import BulkAction, BulkForm, LeadCreateForm, split_tags
+from leads.models import Lead, LeadTag, Status, Tag
+
+PER_PAGE = 50
+# Bulk actions that write one timeline entry and one event per lead run on at most this many.
+BULK_LIMIT = 500
+# Adding or removing a tag is a single statement, whatever the number of leads.
+TAG_BULK_LIMIT = 10_000
+
+FILTER_KEYS = tuple(LeadFilter.base_filters)
+# Filters that make no sense on the board: its columns are the statuses, and it shows active
+# leads only.
+BOARD_IGNORES = ("status", "include_archived")
+
+_STATUS_RANK = Case(
+    *(When(status=status, then=Value(rank)) for rank, status in enumerate(Status.values)),
+    output_field=IntegerField(),
+)
+SORTS = {
+    "name": [Lower("first_name"), Lower("last_name"), "id"],
+    "company": [Lower("company__name"), "id"],
+    "status": [_STATUS_RANK, "id"],
+    "score": ["score", "id"],
+    "owner": [Lower("owner__name"), "id"],
+    "created": ["created_at", "id"],
+    "updated": ["updated_at", "id"],
+}
+
+
+def url_or(name: str, args: list, path: str) -> str:
+    """The URL of a route another area of the app provides, or its agreed path until it does."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return path
+
+
+def lead_path(org_slug: str, lead_id: int) -> str:
+    return url_or("leads:lead_detail", [org_slug, lead_id], f"/o/{org_slug}/leads/{lead_id}/")
+
+
+def import_path(org_slug: str) -> str:
+    return url_or("leads:imports", [org_slug], f"/o/{org_slug}/leads/import/")
+
+
+def filter_leads(request: OrgRequest, *, board: bool = False) -> tuple[LeadFilter, QuerySet, str]:
+    """The page's LeadFilter, the organization's leads it selects, and the filters as a
+    query string (for links, forms and saved views)."""
+    params = QueryDict(mutable=True)
+    for key in FILTER_KEYS:
+        if board and key in BOARD_IGNORES:
+            continue
+        values = [value for value in request.GET.getlist(key) if value.strip()]
+        if values:
+            params.setlist(key, values)
+    query = params.urlencode()
+    # "Unassigned" is owner=null; LeadFilter's owner method expects a user, so it is applied
+    # here instead.
+    unassigned = params.get("owner") == "null"
+    if unassigned:
+        params = params.copy()
+        del params["owner"]
+    lead_filter = LeadFilter(
+        params, queryset=Lead.objects.for_org(request.org), organization=request.org
+    )
+    leads = lead_filter.qs
+    if unassigned:
+        leads = leads.filter(owner__isnull=True)
+    lead_filter.unassigned = unassigned
+    return lead_filter, leads, query
+
+
+def filter_context(request: OrgRequest, lead_filter: LeadFilter, query: str, **extra) -> dict:
+    """What the filter bar (leads/_filters.html) needs."""
+    org = request.org
+    members = list(
+        Membership.objects.for_org(org).select_related("user").order_by("user__name", "user__email")
+    )
+    data = lead_filter.form.data
+    return {
+        "filters": lead_filter,
+        "filter_values": {key: data.get(key, "") for key in FILTER_KEYS},
+        "filter_statuses": data.getlist("status") if hasattr(data, "getlist") else [],
+        "filter_errors": lead_filter.form.errors if lead_filter.is_bound else {},
+        "filter_query": query,
+        "has_filters": bool(query),
+        "members": members,
+        "tag_names": list(
+            Tag.objects.for_org(org).order_by("name").values_list("name", flat=True)[:300]
+        ),
+        "statuses": Status.choices,
+        "can_write": request.membership.can_write,
+        **extra,
+    }
+
+
+def attach_tags(organization, leads: list[Lead]) -> None:
+    """`lead.tag_names` for every lead, in one query (cards and rows show them)."""
+    names: dict[int, list[str]] = {lead.pk: [] for lead in leads}
+    if names:
+        links = (
+            LeadTag.objects.for_org(organization)
+            .filter(lead_id__in=list(names))
+            .order_by("tag__name")
+            .values_list("lead_id", "tag__name")
+        )
+        for lead_id, name in links:
+            names[lead_id].append(name)
+    for lead in leads:
+        lead.tag_names = names[lead.pk]
+        lead.url = lead_path(organization.slug, lead.pk)
+
+
+def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confirm=None):
+    """The list page, or for HTMX its `lead-results` fragment (or the bulk confirmation)."""
+    lead_filter, leads, query = filter_leads(request)
+    sort, order = sort_order(request, SORTS, "-created")
+    paginator = Paginator(leads.select_related("company", "owner").order_by(*order), PER_PAGE)
+    leads_page = paginator.get_page(request.GET.get("page"))
+    rows = list(leads_page.object_list)
+    attach_tags(request.org, rows)
+    org_slug = request.org.slug
+    context = filter_context(
+        request,
+        lead_filter,
+        query,
+        filter_page="list",
+        filter_action=reverse("leads:lead_list", args=[org_slug]),
+        filter_target="#lead-results",
+        sort=sort,
+        leads_page=leads_page,
+        rows=rows,
+        total=paginator.count,
+        bulk_form=bulk_form or BulkForm(organization=request.org),
+        bulk_actions=BulkAction.CHOICES,
+        confirm=confirm,
+        export_url=url_or("leads:export", [org_slug], f"/o/{org_slug}/leads/export/"),
+        import_url=import_path(org_slug),
+    )
+    fragment = "bulk-panel" if confirm is not None else "lead-results"
+    return page(request, "leads/lead_list.html", context, fragment=fragment)
+
+
+@org_member_required
+@require_GET
+def lead_list(request: OrgRequest):
+    return _list_page(request)
+
+
+def _describe(action: str, data: dict, count: int) -> str:
+    leads = f"{count:,} lead{'s' if count != 1 else ''}"
+    if action == BulkAction.STATUS:
+        return f"Move {leads} to {Status(data['status']).label}"
+    if action == BulkAction.OWNER:
+        owner = data["owner"]
+        return f"Assign {leads} to {owner.display_name}" if owner else f"Unassign {leads}"
+    if action == BulkAction.ADD_TAG:
+        return f"Tag {leads} with “{data['tag'].strip()}”"
+    if action == BulkAction.REMOVE_TAG:
+        return f"Remove the tag “{data['tag'].strip()}” from {leads}"
+    if action == BulkAction.ARCHIVE:
+        return f"Archive {leads}"
+    return f"Restore {leads}"
+
+
+def _run_bulk(request: OrgRequest, action: str, data: dict, leads: list[Lead]) -> str:
+    """Apply the action through the lead services (timeline and events per lead). Atomic."""
+    actor, org = request.user, request.org
+    with transaction.atomic():
+        if action == BulkAction.STATUS:
+            status = Status(data["status"])
+            moved = [lead for lead in leads if lead.status != status]
+            for lead in moved:
+                services.set_status(lead=lead, status=status, actor=actor)
+            return f"{len(moved):,} lead{'s' if len(moved) != 1 else ''} moved to {status.label}."
+        if action == BulkAction.OWNER:
+            owner = data["owner"]
+            changed = [lead for lead in leads if lead.owner_id != (owner.pk if owner else None)]
+            for lead in changed:
+                services.update_lead(lead=lead, actor=actor, changes={"owner": owner})
+            who = owner.display_name if owner else "nobody"
+            return f"{len(changed):,} lead{'s' if len(changed) != 1 else ''} assigned to {who}."
+        if action == BulkAction.ADD_TAG:
+            tag = data["tag"].strip()
+            added = services.add_tags(leads=leads, names=[tag], organization=org)
+            return f"Tag “{tag}” added to {added:,} lead{'s' if added != 1 else ''}."
+        if action == BulkAction.REMOVE_TAG:
+            tag = data["tag"].strip()
+            removed = services.remove_tags(leads=leads, names=[tag], organization=org)
+            return f"Tag “{tag}” removed from {removed:,} lead{'s' if removed != 1 else ''}."
+        if action == BulkAction.ARCHIVE:
+            active = [lead for lead in leads if lead.archived_at is None]
+            for lead in active:
+                services.archive_lead(lead=lead, actor=actor)
+            return f"{len(active):,} lead{'s' if len(active) != 1 else ''} archived."
+        restored, refused = 0, 0
+        for lead in leads:
+            if lead.archived_at is None:
+                continue
+            try:
+                services.restore_lead(lead=lead, actor=actor)
+                restored += 1
+            except services.DuplicateLead:
+                refused += 1
+        text = f"{restored:,} lead{'s' if restored != 1 else ''} restored."
+        if refused:
+            text += f" {refused:,} could not be: an active lead has their email address now."
+        return text
+
+
+@org_member_required(role=Role.MEMBER)
+@require_POST
+def bulk_leads(request: OrgRequest):
+    """First POST: say how many leads the action touches (the confirm step). Second POST with
+    `confirmed`: run it, then the list with a toast."""
+    form = BulkForm(request.POST, organization=request.org)
+    if not form.is_valid():
+        return _list_page(request, bulk_form=form, confirm={"errors": True})
+    data = form.cleaned_data
+    action = data["action"]
+    if data["all"]:
+        _filter, targets, _query = filter_leads(request)
+    else:
+        targets = Lead.objects.for_org(request.org).filter(pk__in=data["ids"])
+    count = targets.count()
+    limit = TAG_BULK_LIMIT if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG) else BULK_LIMIT
+    if not data["confirmed"] or count > limit or count == 0:
+        confirm = {
+            "count": count,
+            "limit": limit,
+            "too_many": count > limit,
+            "text": _describe(action, data, count),
+            "action": action,
+            "danger": action == BulkAction.ARCHIVE,
+            "ids": data["ids"],
+            "all": data["all"],
+            "value": {
+                "status": data.get("status") or "",
+                "owner": request.POST.get("owner", ""),
+                "tag": (data.get("tag") or "").strip(),
+            },
+        }
+        return _list_page(request, bulk_form=form, confirm=confirm)
+    leads = list(targets.select_related("company", "owner", "organization").order_by("pk"))
+    messages.success(request, _run_bulk(request, action, data, leads))
+    if request.htmx:
+        return _list_page(request)
+    query = request.GET.urlencode()
+    return redirect(
+        reverse("leads:lead_list", args=[request.org.slug]) + (f"?{query}" if query else "")
+    )
+
+
+@org_member_required(role=Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def new_lead(request: OrgRequest):
+    """A lead typed in by hand. An email another active lead has is an error that links it."""
+    form = LeadCreateForm(request.POST or None, organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.create_lead(
+                organization=request.org,
+                actor=request.user,
+                data=form.lead_data(),
+                tags=split_tags(form.cleaned_data["tags"]),
+                company_name=form.cleaned_data["company"].strip(),
+            )
+        except services.DuplicateLead as exc:
+            form.add_error(
+                "email",
+                format_html(
+                    'A lead with this email already exists: <a href="{}">open it</a>.',
+                    lead_path(request.org.slug, exc.existing_id),
+                ),
+            )
+        else:
+            messages.success(request, f"Lead created: {lead.display_name}.")
+            return redirect(lead_path(request.org.slug, lead.pk))
+    context = {"form": form, "board_url": reverse("leads:board", args=[request.org.slug])}
+    return page(request, "leads/lead_new.html", context, fragment="lead-form")
