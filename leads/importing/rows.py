@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,8 +15,13 @@ from django.core.validators import URLValidator, validate_email
 
 from leads.importing.mapping import CUSTOM_PREFIX, EXTERNAL_PREFIX
 from leads.models import CompanySize, Lead
-from leads.utils import company_domain_from_email, normalize_email, normalize_phone, split_full_name
-from leads.utils import registered_domain as _registered_domain
+from leads.utils import (
+    FREE_MAIL_DOMAINS,
+    normalize_email,
+    normalize_phone,
+    registered_domain,
+    split_full_name,
+)
 
 SKIPPED_PREFIX = "Skipped: "
 _EMPTY_WORDS = {"n/a", "na", "-", "--", "none", "null", "nil", "unknown", "#n/a"}
@@ -43,6 +49,18 @@ _SIZES = [
     (5001, 10000, CompanySize.S5001),
     (10001, 10**12, CompanySize.S10001),
 ]
+
+
+# The same company's website and email host come back on many rows of a file.
+_registered_domain = lru_cache(maxsize=20_000)(registered_domain)
+
+
+def _email_domain(email: str) -> str:
+    """company_domain_from_email, with the public-suffix lookup cached per host."""
+    if "@" not in email:
+        return ""
+    domain = _registered_domain(email.rsplit("@", 1)[1])
+    return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
 @dataclass
@@ -215,7 +233,7 @@ def parse_row(
     if len(row.company_name) > 200:
         return row.fail(f"{_LABELS['company']} is longer than 200 characters")
     website = _url(values.get("website", ""))
-    row.domain = _registered_domain(website) or company_domain_from_email(email)
+    row.domain = _registered_domain(website) or _email_domain(email)
     row.website = website if website and _registered_domain(website) else ""
     row.industry = _clean(values.get("industry", ""))[:120]
     if values.get("company_size"):

@@ -165,17 +165,29 @@ def _parse(job: ImportJob, records: Iterable[tuple[int, list[str]]]) -> list[Par
 
 
 def _batches(rows: list[ParsedRow]) -> Iterator[list[ParsedRow]]:
-    """Consecutive runs of rows without a repeated email or name key, so that a later row
-    of the same person sees what the earlier one wrote."""
+    """Consecutive runs of rows in which no row could match another one's lead (same email,
+    or same name and domain where one of the two has no email), so that a later row of the
+    same person sees what the earlier one wrote."""
     batch: list[ParsedRow] = []
-    keys: set = set()
+    emails: set[str] = set()
+    names: set[tuple] = set()
+    names_without_email: set[tuple] = set()
     for row in rows:
-        row_keys = {key for key in (row.email, row.name_key) if key} if not row.action else set()
-        if row_keys & keys:
+        key = row.name_key if not row.action else None
+        email = row.email if not row.action else ""
+        clash = (email and email in emails) or (
+            key and (key in names_without_email or (not email and key in names))
+        )
+        if clash:
             yield batch
-            batch, keys = [], set()
+            batch, emails, names, names_without_email = [], set(), set(), set()
         batch.append(row)
-        keys |= row_keys
+        if email:
+            emails.add(email)
+        if key:
+            names.add(key)
+            if not email:
+                names_without_email.add(key)
     if batch:
         yield batch
 

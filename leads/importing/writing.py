@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -82,10 +82,12 @@ def decide(job: ImportJob, rows: list[ParsedRow]) -> None:
     ]
     by_name: dict[tuple[str, str, str], Lead] = {}
     if name_rows:
+        candidates = Lead.objects.for_org(org).active()
+        if all(row.email for row in name_rows):
+            # A row with an email matches by name only a lead that has none.
+            candidates = candidates.filter(email="")
         candidates = (
-            Lead.objects.for_org(org)
-            .active()
-            .filter(company__domain__in={row.domain for row in name_rows})
+            candidates.filter(company__domain__in={row.domain for row in name_rows})
             .annotate(lower_first=Lower("first_name"), lower_last=Lower("last_name"))
             .filter(
                 lower_first__in={row.name_key[0] for row in name_rows},
@@ -256,7 +258,7 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
     scored = scoring.is_configured(profile)
     if scored:
         _score(leads, profile)
-    Lead.objects.bulk_create(leads, batch_size=1000)
+    insert(Lead, leads, with_ids=True)
     activities = [
         _activity(job, lead.pk, row, "created") for lead, row in zip(leads, creates, strict=True)
     ]
@@ -303,10 +305,11 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         Lead.objects.bulk_update(updated, [*sorted(model_fields), "updated_at"], batch_size=500)
     for names, tag_leads in tagged.items():
         services.add_tags(leads=tag_leads, names=names, organization=org)
-    Activity.objects.bulk_create(activities, batch_size=1000)
-    ImportChange.objects.bulk_create(changes, batch_size=1000)
+    insert(Activity, activities)
+    insert(ImportChange, changes)
     not_imported = [row for row in rows if row.action in ("skip", "fail")]
-    ImportRowError.objects.bulk_create(
+    insert(
+        ImportRowError,
         [
             ImportRowError(
                 organization=org,
@@ -317,7 +320,6 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
             )
             for row in not_imported
         ],
-        batch_size=1000,
     )
     return Counts(
         created=len(leads),
@@ -325,6 +327,37 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         skipped=sum(1 for row in rows if row.action == "skip"),
         failed=sum(1 for row in rows if row.action == "fail"),
     )
+
+
+def insert(model, objects: list, *, with_ids: bool = False) -> None:
+    """bulk_create, or on PostgreSQL a COPY (several times faster for thousands of rows),
+    ids drawn from the table's sequence first when the caller needs them. Same values as
+    bulk_create: each field's pre_save and get_db_prep_save."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=1000)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if with_ids or not f.primary_key]
+    with connection.cursor() as cursor:
+        if with_ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objects)],
+            )
+            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        table = connection.ops.quote_name(meta.db_table)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def _score(leads: list[Lead], profile) -> None:
