@@ -36,17 +36,82 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prospector_imports"
 )
-FIRST = ["Ada", "Alan", "Grace", "Zoë", "José", "Priya", "Liam", "Aiko", "Noah", "Sofia",
-         "Ethan", "Maya", "Lucas", "Elena", "Jonas", "Fatima", "Arjun", "Chloé", "Karl", "Ben"]
-LAST = ["Lovelace", "Turing", "Hopper", "Müller", "Núñez", "Raman", "O'Connor", "Tanaka",
-        "Fischer", "Rossi", "Wright", "Cohen", "Silva", "Petrova", "Berg", "Zahra", "Mehta",
-        "Dubois", "Jensen", "Okafor"]
-TITLES = ["CEO", "CTO", "VP Sales", "Head of Marketing", "Procurement Manager", "Engineer",
-          "Director of Operations", "Founder", "Buyer", "Product Lead"]
-CITIES = [("Berlin", "Germany"), ("Austin", "United States"), ("Madrid", "Spain"),
-          ("Tokyo", "Japan"), ("Dublin", "Ireland"), ("Mumbai", "India"), ("Lyon", "France")]
-HEADER = ["First Name", "Last Name", "Email", "Phone Number", "Company Name", "Job Title",
-          "Website URL", "City", "Country/Region"]
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Zoë",
+    "José",
+    "Priya",
+    "Liam",
+    "Aiko",
+    "Noah",
+    "Sofia",
+    "Ethan",
+    "Maya",
+    "Lucas",
+    "Elena",
+    "Jonas",
+    "Fatima",
+    "Arjun",
+    "Chloé",
+    "Karl",
+    "Ben",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Müller",
+    "Núñez",
+    "Raman",
+    "O'Connor",
+    "Tanaka",
+    "Fischer",
+    "Rossi",
+    "Wright",
+    "Cohen",
+    "Silva",
+    "Petrova",
+    "Berg",
+    "Zahra",
+    "Mehta",
+    "Dubois",
+    "Jensen",
+    "Okafor",
+]
+TITLES = [
+    "CEO",
+    "CTO",
+    "VP Sales",
+    "Head of Marketing",
+    "Procurement Manager",
+    "Engineer",
+    "Director of Operations",
+    "Founder",
+    "Buyer",
+    "Product Lead",
+]
+CITIES = [
+    ("Berlin", "Germany"),
+    ("Austin", "United States"),
+    ("Madrid", "Spain"),
+    ("Tokyo", "Japan"),
+    ("Dublin", "Ireland"),
+    ("Mumbai", "India"),
+    ("Lyon", "France"),
+]
+HEADER = [
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone Number",
+    "Company Name",
+    "Job Title",
+    "Website URL",
+    "City",
+    "Country/Region",
+]
 
 
 def _create_database() -> None:
@@ -127,7 +192,9 @@ def _copy_baseline(org, count: int, run: str) -> float:
     with connection.cursor() as cursor:
         raw = cursor.connection
         with raw.cursor().copy(f"COPY leads_lead ({', '.join(columns)}) FROM STDIN") as copy:
-            for first, last, email, phone, _company, title, _web, city, country in _rows(count, run):
+            for first, last, email, phone, _company, title, _web, city, country in _rows(
+                count, run
+            ):
                 copy.write_row(
                     [org.pk, first, last, email, phone.replace(" ", ""), phone, title, "",
                      f"{city}, {country}", "CSV import", "new", 0, "[]", "{}", "{}", now, now]
@@ -145,8 +212,8 @@ def main() -> None:
 
     from django.core.files import File
 
-    from leads.importing import create_job, start_job
     from accounts.models import Plan
+    from leads.importing import create_job, start_job
     from leads.models import ImportJob, Lead
     from tests import factories
 
