@@ -372,9 +372,7 @@ class TaskForm(forms.Form):
     due_date = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due"
     )
-    assignee = OwnerChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Nobody"
-    )
+    assignee = OwnerChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)

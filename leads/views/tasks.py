@@ -55,7 +55,9 @@ def tasks(request: OrgRequest):
         groups.setdefault(_bucket(task, today), []).append(task)
     context = {
         "tasks_page": tasks_page,
-        "groups": [(key, BUCKET_TITLES[key], groups[key]) for key in BUCKET_TITLES if key in groups],
+        "groups": [
+            (key, BUCKET_TITLES[key], groups[key]) for key in BUCKET_TITLES if key in groups
+        ],
         "show_all": show_all,
         "can_manage": request.membership.can_manage,
         "can_write": request.membership.can_write,

@@ -30,7 +30,7 @@ def test_empty_dashboard_offers_import_and_new_lead(owner_client, org):
     assert "No leads yet" in body
     assert f'href="/o/{org.slug}/leads/import/"' in body
     assert f'href="/o/{org.slug}/leads/new/"' in body
-    assert "<svg class=\"chart-svg\"" not in body
+    assert '<svg class="chart-svg"' not in body
     # The get-started checklist moved here from the accounts app.
     assert f"/o/{org.slug}/settings/api-keys/" in body
     assert "Invite your team" in body
@@ -148,7 +148,11 @@ def test_overdue_tasks_are_mine_only_and_open_only(owner_client, org, owner, mem
         done_at=timezone.now(),
     )
     LeadTask.objects.create(
-        organization=org, lead=lead, title="Due today", due_date=timezone.localdate(), assignee=owner
+        organization=org,
+        lead=lead,
+        title="Due today",
+        due_date=timezone.localdate(),
+        assignee=owner,
     )
     body = owner_client.get(_url(org)).content.decode()
     overdue = body.split(">My overdue tasks</h2>", 1)[1].split("</section>", 1)[0]
