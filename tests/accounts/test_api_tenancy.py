@@ -15,6 +15,7 @@ from accounts import events, services
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
 from config.api import OrgScopedViewSet
 from config.api_urls import router
+from leads.models import CaptureForm
 from tests import factories
 from tests.accounts.api_support import assert_error
 
@@ -37,6 +38,7 @@ ROW_MAKERS: dict[type, Callable] = {
         secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     ),
     Event: lambda org, owner: events.emit(org, "lead.created", {"name": "Ada"}, actor=owner),
+    CaptureForm: lambda org, owner: CaptureForm.objects.create(organization=org, name="Victim"),
 }
 
 _STANDARD = {
