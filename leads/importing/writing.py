@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -335,6 +335,8 @@ def insert(model, objects: list, *, with_ids: bool = False) -> None:
     bulk_create: each field's pre_save and get_db_prep_save."""
     if not objects:
         return
+    # The wrapper itself, not django.db.connection: its proxy costs a lookup per value.
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=1000)
         return
