@@ -251,4 +251,4 @@ class CompanyViewSet(OrgScopedViewSet):
             qs = qs.active()
         qs = StrictOrderingFilter().filter_queryset(request, qs, self)
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(lead_rows(request.org, page))
+        return self.get_paginated_response(lead_rows(page))

@@ -42,6 +42,8 @@ from leads.api.serializers import (
 from leads.filters import LeadFilter
 from leads.models import Activity, ActivityKind, Lead, LeadTag
 
+_FILTER_PARAMS = frozenset(LeadFilter.base_filters)
+
 LEAD_ORDERING_FIELDS = ("created_at", "updated_at", "score", "last_name", "status")
 
 
@@ -110,7 +112,8 @@ class LeadPagination(Pagination):
                 self.count = count
                 return []
         self.count = count
-        return list(lead_values(queryset)[self.offset : self.offset + self.limit])
+        rows = lead_values(queryset, request.org)
+        return list(rows[self.offset : self.offset + self.limit])
 
 
 def conflict_response(exc: services.DuplicateLead) -> Response:
@@ -207,6 +210,10 @@ class LeadViewSet(OrgScopedViewSet):
         # The list filters select rows to list; an id in the URL reaches archived leads too.
         if self.action != "list":
             return queryset
+        if not _FILTER_PARAMS.intersection(self.request.query_params):
+            # No filter asked: what LeadFilter would do (active leads), without building and
+            # validating a filter form on every page of a plain listing.
+            return StrictOrderingFilter().filter_queryset(self.request, queryset.active(), self)
         return super().filter_queryset(queryset)
 
     def get_serializer_class(self):
@@ -224,7 +231,7 @@ class LeadViewSet(OrgScopedViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Rows as values() and the tags in one more query: see leads.api.serializers.
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(lead_rows(request.org, page))
+        return self.get_paginated_response(lead_rows(page))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lead = self.get_object()
