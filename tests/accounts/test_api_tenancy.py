@@ -15,7 +15,7 @@ from accounts import events, services
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
 from config.api import OrgScopedViewSet
 from config.api_urls import router
-from leads.models import CaptureForm
+from leads.models import CaptureForm, Company, Lead
 from tests import factories
 from tests.accounts.api_support import assert_error
 
@@ -39,6 +39,8 @@ ROW_MAKERS: dict[type, Callable] = {
     ),
     Event: lambda org, owner: events.emit(org, "lead.created", {"name": "Ada"}, actor=owner),
     CaptureForm: lambda org, owner: CaptureForm.objects.create(organization=org, name="Victim"),
+    Lead: lambda org, owner: factories.make_lead(org, email="victim@example.com"),
+    Company: lambda org, owner: factories.make_company(org, name="Victim"),
 }
 
 _STANDARD = {
