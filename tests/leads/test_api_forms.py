@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from leads.models import CaptureForm
 from tests.accounts.api_support import assert_error, key_client
@@ -101,3 +102,13 @@ def test_another_organizations_form_is_404(outsider_api, capture_form):
 def test_needs_the_leads_scope(org, owner):
     client = key_client(org, owner, {"campaigns": "write"})
     assert_error(client.get(URL), 403, "insufficient_scope")
+
+
+def test_list_query_count_is_pinned(owner_api, org, owner, django_assert_num_queries):
+    for n in range(5):
+        CaptureForm.objects.create(organization=org, name=f"Form {n}", owner=owner)
+    owner_api.get(URL)  # the key's first use records last_used_at
+    with override_settings(RATELIMIT_ENABLE=False), django_assert_num_queries(4):
+        # credential; membership; count; forms
+        response = owner_api.get(URL)
+    assert response.json()["count"] == 5
