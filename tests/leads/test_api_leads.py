@@ -575,3 +575,25 @@ def test_no_filter_and_an_empty_filter_list_the_same(owner_api, org, owner):
     assert _ids(owner_api.get(LEADS)) == [kept.pk]
     assert _ids(owner_api.get(LEADS, {"q": ""})) == [kept.pk]
     assert _ids(owner_api.get(LEADS, {"include_archived": "false"})) == [kept.pk]
+
+
+def test_the_schema_documents_the_lead_and_company_routes(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    expected = {
+        "/api/v1/leads/": {"get", "post"},
+        "/api/v1/leads/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/leads/{id}/restore/": {"post"},
+        "/api/v1/leads/{id}/activities/": {"get", "post"},
+        "/api/v1/leads/bulk/": {"post"},
+        "/api/v1/companies/": {"get", "post"},
+        "/api/v1/companies/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/companies/{id}/leads/": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+    assert "409" in paths["/api/v1/leads/"]["post"]["responses"]
+    assert "409" in paths["/api/v1/companies/{id}/"]["delete"]["responses"]
+    names = {p["name"] for p in paths["/api/v1/leads/"]["get"]["parameters"]}
+    assert {"status", "owner", "tag", "q", "score_min", "ordering", "limit", "offset"} <= names
