@@ -57,6 +57,11 @@ _SETTINGS_PAGES = {
     "webhook_detail",
     "audit_log",
     "usage",
+    # Settings pages of the leads app (capture forms, scoring).
+    "capture_forms",
+    "capture_form_new",
+    "capture_form_detail",
+    "scoring",
 }
 
 

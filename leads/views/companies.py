@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views._common import done, page, sort_order
+from leads import scoring
 from leads.models import Company, Lead
 from leads.utils import registered_domain
 
@@ -188,6 +189,8 @@ def _save(form: CompanyForm) -> bool:
         with transaction.atomic():
             # Only the edited fields: enrichment writes enriched_data on the same row.
             form.instance.save(update_fields=[*form.fields, "updated_at"])
+            # Industry, size and location feed the leads' scores.
+            scoring.rescore_company_leads(form.instance)
     except IntegrityError:  # the same domain saved meanwhile by someone else
         form.add_error("domain", "Another company already has this domain.")
         return False

@@ -392,3 +392,17 @@ def test_query_count_does_not_grow_with_timeline_tags_or_tasks(
         response = owner_client.get(_url(org, lead))
     assert response.status_code == 200
     assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_privacy_actions_follow_the_role(client, org, lead, owner, member, viewer):
+    erase_url = f"/o/{org.slug}/leads/{lead.pk}/erase/"
+    seen = {}
+    for user in (owner, member, viewer):
+        client.force_login(user)
+        html = client.get(f"/o/{org.slug}/leads/{lead.pk}/").content.decode()
+        seen[user.email] = ("Download data" in html, erase_url in html)
+    assert seen == {
+        owner.email: (True, True),
+        member.email: (True, False),
+        viewer.email: (False, False),
+    }
