@@ -8,16 +8,21 @@ one for the cards' tags.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.models import Role
+from accounts.templatetags.ui import initials
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views._common import page, with_toasts
 from leads import services
@@ -26,6 +31,22 @@ from leads.models import Lead, Status
 from leads.views.lead_list import attach_tags, filter_context, filter_leads, import_path
 
 COLUMN_SIZE = 50
+# What a card reads: no JSON columns to decode (score explanation, custom fields, enrichment).
+CARD_FIELDS = (
+    "id",
+    "organization_id",
+    "first_name",
+    "last_name",
+    "email",
+    "status",
+    "score",
+    "created_at",
+    "company__id",
+    "company__name",
+    "owner__id",
+    "owner__name",
+    "owner__email",
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The board's HTMX targets and the fragment each one gets.
 FRAGMENTS = {"board": "board", "board-heads": "board-heads"}
@@ -46,7 +67,7 @@ def _after(leads: QuerySet, cursor: str) -> QuerySet:
 
 def _column_cards(leads: QuerySet, status: str, cursor: str = "") -> tuple[list[Lead], str]:
     """Up to COLUMN_SIZE cards of one column, newest first, and the cursor of the next page."""
-    column = leads.filter(status=status).select_related("company", "owner")
+    column = leads.filter(status=status).select_related("company", "owner").only(*CARD_FIELDS)
     if cursor:
         column = _after(column, cursor)
     cards = list(column.order_by("-created_at", "-id")[: COLUMN_SIZE + 1])
@@ -58,6 +79,83 @@ def _column_cards(leads: QuerySet, status: str, cursor: str = "") -> tuple[list[
 def _counts(leads: QuerySet) -> dict[str, int]:
     rows = leads.order_by().values_list("status").annotate(n=Count("id"))
     return dict(rows)
+
+
+def _menu_buttons() -> dict[str, str]:
+    """The Move to menu's buttons for a card in each column: every other status."""
+    return {
+        current: format_html_join(
+            "",
+            '<li><button type="submit" class="menu-button" name="status" value="{}">{}</button></li>',
+            ((value, label) for value, label in Status.choices if value != current),
+        )
+        for current in Status.values
+    }
+
+
+def _tags_html(names: list[str]) -> str:
+    if not names:
+        return ""
+    shown = "".join(f'<li class="badge">{escape(name)}</li>' for name in names[:3])
+    if len(names) > 3:
+        shown += f'<li class="badge" title="{escape(", ".join(names))}">+{len(names) - 3}</li>'
+    return f'<ul class="tags" aria-label="Tags">{shown}</ul>'
+
+
+def _owner_html(lead: Lead) -> str:
+    if not lead.owner_id:
+        return ""
+    name = escape(lead.owner.display_name)
+    return (
+        f'<span class="avatar avatar-xs" title="Owner: {name}"><span aria-hidden="true">'
+        f"{escape(initials(lead.owner.display_name))}</span>"
+        f'<span class="visually-hidden">Owner: {name}</span></span>'
+    )
+
+
+def _menu_html(move_url: str, name: str, csrf_token: str, buttons: str) -> str:
+    """The Move to menu: a plain form (POST, then redirect) that HTMX sends in the background.
+    Its hx-target and hx-swap are inherited from the board."""
+    return (
+        '<details class="menu move-menu"><summary class="btn btn-sm btn-ghost">Move to…'
+        f'<span class="visually-hidden"> {name}</span></summary><div class="menu-panel">'
+        f'<form method="post" action="{move_url}" hx-post="{move_url}" hx-disabled-elt="find button">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf_token}">'
+        f'<ul class="menu-list">{buttons}</ul></form></div></details>'
+    )
+
+
+def prepare_cards(request: OrgRequest, cards: list[Lead], query: str, *, can_move: bool) -> None:
+    """`lead.card`: the card's HTML, built here in one pass. A board shows 300 cards; as a
+    template (about 30 nodes each) they took four times as long to render as the page's
+    queries. Every value from the database goes through escape(), as a template would."""
+    attach_tags(request.org, cards)
+    stand_in = 987654321987
+    move_url = escape(reverse("leads:move", args=[request.org.slug, stand_in]))
+    suffix = escape(f"?{query}") if query else ""
+    menus = _menu_buttons()
+    csrf_token = escape(get_token(request)) if can_move else ""
+    for lead in cards:
+        name = escape(lead.display_name)
+        url = move_url.replace(str(stand_in), str(lead.pk)) + suffix
+        score = lead.score
+        band = "score-high" if score >= 70 else "score-mid" if score >= 40 else "score-low"
+        menu = _menu_html(url, name, csrf_token, menus[lead.status]) if can_move else ""
+        owner = _owner_html(lead)
+        actions = f'<div class="lead-card-actions">{menu}{owner}</div>' if menu or owner else ""
+        drag = f' draggable="true" data-move-url="{url}"' if can_move else ""
+        company = (
+            f'<p class="lead-card-company">{escape(lead.company.name)}</p>'
+            if lead.company_id
+            else ""
+        )
+        lead.card = mark_safe(
+            f'<li class="lead-card" id="card-{lead.pk}"{drag}><div class="lead-card-top">'
+            f'<a class="lead-card-name" href="{escape(lead.url)}" draggable="false">{name}</a>'
+            f'<span class="score {band}" title="Score {score} of 100">'
+            f'<span class="visually-hidden">Score </span>{score}</span></div>'
+            f"{company}{_tags_html(lead.tag_names)}{actions}</li>"
+        )
 
 
 def _board_context(request: OrgRequest) -> dict:
@@ -75,7 +173,13 @@ def _board_context(request: OrgRequest) -> dict:
                 "next": cursor,
             }
         )
-    attach_tags(request.org, [card for column in columns for card in column["cards"]])
+    can_move = request.membership.can_write
+    prepare_cards(
+        request,
+        [card for column in columns for card in column["cards"]],
+        query,
+        can_move=can_move,
+    )
     org_slug = request.org.slug
     return filter_context(
         request,
@@ -86,7 +190,7 @@ def _board_context(request: OrgRequest) -> dict:
         filter_target="#board",
         columns=columns,
         total=sum(counts.values()),
-        can_move=request.membership.can_write,
+        can_move=can_move,
         import_url=import_path(org_slug),
     )
 
@@ -125,7 +229,7 @@ def board_column(request: OrgRequest, status: str):
         url = reverse("leads:lead_list", args=[request.org.slug])
         return redirect(f"{url}?status={status}" + (f"&{query}" if query else ""))
     cards, cursor = _column_cards(leads, status, request.GET.get("after", ""))
-    attach_tags(request.org, cards)
+    prepare_cards(request, cards, query, can_move=request.membership.can_write)
     column = {"status": status, "label": Status(status).label, "cards": cards, "next": cursor}
     context = {
         "column": column,
@@ -158,7 +262,7 @@ def move_lead(request: OrgRequest, lead_id: int):
     if not form.is_valid():
         # 204: htmx swaps nothing (the card stays where it was) and still shows the toast.
         return with_toasts(request, HttpResponse(status=204))
-    attach_tags(request.org, [lead])
+    prepare_cards(request, [lead], query, can_move=True)
     context = {
         "lead": lead,
         "moved": True,
@@ -166,6 +270,6 @@ def move_lead(request: OrgRequest, lead_id: int):
         "can_move": True,
         "statuses": Status.choices,
     }
-    response = render(request, "leads/board.html#card", context)
+    response = render(request, "leads/board.html#moved-card", context)
     trigger_client_event(response, "leadMoved", {"id": lead.pk, "status": lead.status})
     return with_toasts(request, response)

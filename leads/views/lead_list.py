@@ -9,17 +9,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page, sort_order
+from accounts.views._common import page
 from leads import services
 from leads.filters import LeadFilter
 from leads.forms import BulkAction, BulkForm, LeadCreateForm, split_tags
@@ -40,15 +41,59 @@ _STATUS_RANK = Case(
     *(When(status=status, then=Value(rank)) for rank, status in enumerate(Status.values)),
     output_field=IntegerField(),
 )
-SORTS = {
-    "name": [Lower("first_name"), Lower("last_name"), "id"],
-    "company": [Lower("company__name"), "id"],
-    "status": [_STATUS_RANK, "id"],
-    "score": ["score", "id"],
-    "owner": [Lower("owner__name"), "id"],
-    "created": ["created_at", "id"],
-    "updated": ["updated_at", "id"],
+# Sort key: the columns, and whether empty values can occur (those sort last either way).
+# Columns that are never empty sort plainly, so PostgreSQL reads them in index order.
+SORTS: dict[str, tuple[list, bool]] = {
+    "name": ([Lower("first_name"), Lower("last_name"), F("id")], False),
+    "company": ([Lower("company__name"), F("id")], True),
+    "status": ([_STATUS_RANK, F("id")], False),
+    "score": ([F("score"), F("id")], False),
+    "owner": ([Lower("owner__name"), F("id")], True),
+    "created": ([F("created_at"), F("id")], False),
+    "updated": ([F("updated_at"), F("id")], False),
 }
+DEFAULT_SORT = "-created"
+# What a row reads: no JSON columns to decode (score explanation, custom fields, enrichment).
+ROW_FIELDS = (
+    "id",
+    "organization_id",
+    "first_name",
+    "last_name",
+    "email",
+    "status",
+    "score",
+    "archived_at",
+    "created_at",
+    "updated_at",
+    "company__id",
+    "company__name",
+    "owner__id",
+    "owner__name",
+    "owner__email",
+)
+# Past this many matching leads the list says "more than 10,000": an exact COUNT(*) would
+# read every row of a large organization on every page.
+COUNT_CAP = 10_000
+
+
+def sort_order(request: OrgRequest) -> tuple[str, list]:
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    if sort.lstrip("-") not in SORTS:
+        sort = DEFAULT_SORT
+    columns, nullable = SORTS[sort.lstrip("-")]
+    if sort.startswith("-"):
+        order = [c.desc(nulls_last=True) if nullable else c.desc() for c in columns]
+    else:
+        order = [c.asc(nulls_last=True) if nullable else c.asc() for c in columns]
+    return sort, order
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at COUNT_CAP + 1 (one cheap, bounded query)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
 
 def url_or(name: str, args: list, path: str) -> str:
@@ -57,6 +102,9 @@ def url_or(name: str, args: list, path: str) -> str:
         return reverse(name, args=args)
     except NoReverseMatch:
         return path
+
+
+_STAND_IN_ID = 987654321987
 
 
 def lead_path(org_slug: str, lead_id: int) -> str:
@@ -78,6 +126,15 @@ def filter_leads(request: OrgRequest, *, board: bool = False) -> tuple[LeadFilte
         if values:
             params.setlist(key, values)
     query = params.urlencode()
+    shown = params.copy()
+    # Status is applied here rather than by LeadFilter's MultipleChoiceFilter, whose DISTINCT
+    # (pointless on a single-valued column) makes PostgreSQL sort every matching row.
+    statuses = params.getlist("status")
+    if statuses and set(statuses) <= set(Status.values):
+        params = params.copy()
+        del params["status"]
+    else:
+        statuses = []
     # "Unassigned" is owner=null; LeadFilter's owner method expects a user, so it is applied
     # here instead.
     unassigned = params.get("owner") == "null"
@@ -90,7 +147,11 @@ def filter_leads(request: OrgRequest, *, board: bool = False) -> tuple[LeadFilte
     leads = lead_filter.qs
     if unassigned:
         leads = leads.filter(owner__isnull=True)
+    if statuses:
+        leads = leads.filter(status__in=statuses)
     lead_filter.unassigned = unassigned
+    lead_filter.statuses = statuses
+    lead_filter.shown = shown  # the filters as the reader gave them, for the filter bar
     return lead_filter, leads, query
 
 
@@ -100,11 +161,11 @@ def filter_context(request: OrgRequest, lead_filter: LeadFilter, query: str, **e
     members = list(
         Membership.objects.for_org(org).select_related("user").order_by("user__name", "user__email")
     )
-    data = lead_filter.form.data
+    data = lead_filter.shown
     return {
         "filters": lead_filter,
         "filter_values": {key: data.get(key, "") for key in FILTER_KEYS},
-        "filter_statuses": data.getlist("status") if hasattr(data, "getlist") else [],
+        "filter_statuses": data.getlist("status"),
         "filter_errors": lead_filter.form.errors if lead_filter.is_bound else {},
         "filter_query": query,
         "has_filters": bool(query),
@@ -130,16 +191,19 @@ def attach_tags(organization, leads: list[Lead]) -> None:
         )
         for lead_id, name in links:
             names[lead_id].append(name)
+    # One reverse() for all the rows: the lead page's URL with a stand-in id.
+    url = lead_path(organization.slug, _STAND_IN_ID)
     for lead in leads:
         lead.tag_names = names[lead.pk]
-        lead.url = lead_path(organization.slug, lead.pk)
+        lead.url = url.replace(str(_STAND_IN_ID), str(lead.pk))
 
 
 def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confirm=None):
     """The list page, or for HTMX its `lead-results` fragment (or the bulk confirmation)."""
     lead_filter, leads, query = filter_leads(request)
-    sort, order = sort_order(request, SORTS, "-created")
-    paginator = Paginator(leads.select_related("company", "owner").order_by(*order), PER_PAGE)
+    sort, order = sort_order(request)
+    rows_query = leads.select_related("company", "owner").only(*ROW_FIELDS).order_by(*order)
+    paginator = CappedPaginator(rows_query, PER_PAGE)
     leads_page = paginator.get_page(request.GET.get("page"))
     rows = list(leads_page.object_list)
     attach_tags(request.org, rows)
@@ -154,7 +218,8 @@ def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confir
         sort=sort,
         leads_page=leads_page,
         rows=rows,
-        total=paginator.count,
+        total=min(paginator.count, COUNT_CAP),
+        total_capped=paginator.count > COUNT_CAP,
         bulk_form=bulk_form or BulkForm(organization=request.org),
         bulk_actions=BulkAction.CHOICES,
         confirm=confirm,
@@ -246,8 +311,9 @@ def bulk_leads(request: OrgRequest):
         _filter, targets, _query = filter_leads(request)
     else:
         targets = Lead.objects.for_org(request.org).filter(pk__in=data["ids"])
-    count = targets.count()
     limit = TAG_BULK_LIMIT if action in (BulkAction.ADD_TAG, BulkAction.REMOVE_TAG) else BULK_LIMIT
+    # Counted up to one past the limit: enough to refuse, without reading 100,000 rows.
+    count = targets.order_by()[: limit + 1].count()
     if not data["confirmed"] or count > limit or count == 0:
         confirm = {
             "count": count,

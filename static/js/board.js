@@ -85,13 +85,19 @@
     }
   });
 
-  // After a move, focus stays with the card in its new column (keyboard users keep their place).
+  // After a move, focus stays with the card in its new column (keyboard users keep their
+  // place). HX-Trigger's leadMoved {id, status} comes before the card is swapped in.
+  var movedId = null;
+  document.addEventListener("leadMoved", function (event) {
+    movedId = event.detail && event.detail.id ? "card-" + event.detail.id : null;
+  });
   document.addEventListener("htmx:afterSettle", function () {
-    var moved = document.querySelector(".lead-card[data-moved]");
+    if (!movedId) return;
+    var moved = document.getElementById(movedId);
+    movedId = null;
     if (!moved) return;
-    moved.removeAttribute("data-moved");
     var summary = moved.querySelector(".move-menu summary") || moved.querySelector("a");
-    if (summary) summary.focus({ preventScroll: false });
+    if (summary) summary.focus();
   });
 
   // Lead list: select the page, show the input the chosen bulk action needs ------------------

@@ -133,7 +133,7 @@ def test_moving_with_htmx_returns_the_card_for_its_new_column_and_events(member_
     html = response.content.decode()
     assert "<html" not in html
     assert f'id="card-{ada.pk}"' in html
-    assert 'hx-swap-oob="afterbegin:#cards-qualified"' in html
+    assert html.strip().startswith('<ol hx-swap-oob="afterbegin:#cards-qualified">')
     triggers = _triggers(response)
     assert triggers["leadMoved"] == {"id": ada.pk, "status": "qualified"}
     assert _toasts(response) == ["Lead moved to Qualified: Ada Lovelace."]
@@ -296,3 +296,16 @@ def test_cursor_round_trips_microseconds(org):
     lead.refresh_from_db()
     page = board_views._after(Lead.objects.for_org(org), board_views._cursor(lead))
     assert lead not in page
+
+
+def test_cards_escape_what_people_typed(member_client, org, owner):
+    company = factories.make_company(org, name="<b>Evil</b> Inc")
+    factories.make_lead(
+        org, first_name="<script>alert(1)</script>", company=company, tags=['"><img src=x>']
+    )
+    html = member_client.get(_board(org)).content.decode()
+    assert (
+        "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    )
+    assert "<b>Evil</b>" not in html and "&lt;b&gt;Evil&lt;/b&gt; Inc" in html
+    assert '"><img src=x>' not in html

@@ -280,7 +280,7 @@ def test_bulk_is_capped_with_a_clear_message(member_client, org, trio, monkeypat
     response = _post(member_client, org, data, htmx=True)
     html = response.content.decode()
     assert "Too many leads for one bulk action" in html
-    assert "3 leads match, and this action changes at most 2 at a time" in html
+    assert "More than 2 leads match, and this action changes at most 2 at a time" in html
     assert not Lead.objects.for_org(org).filter(status="lost").exists()
 
 
@@ -344,3 +344,23 @@ def test_viewer_cannot_create_leads(viewer_client, org):
     url = reverse("leads:lead_create", args=[org.slug])
     assert viewer_client.get(url).status_code == 403
     assert viewer_client.post(url, {"first_name": "X"}).status_code == 403
+
+
+def test_past_the_cap_the_count_says_more_than(member_client, org, trio, monkeypatch):
+    monkeypatch.setattr(list_views, "COUNT_CAP", 2)
+    html = member_client.get(_list(org)).content.decode()
+    assert "Showing 1–3 of more than 2 leads" in html
+
+
+def test_the_filter_bar_shows_the_filters_in_use(member_client, org, trio):
+    html = member_client.get(f"{_list(org)}?owner=null&status=contacted&q=hop").content.decode()
+    assert '<option value="null" selected>Unassigned</option>' in html
+    assert '<option value="contacted" selected>Contacted</option>' in html
+    assert 'value="hop"' in html
+
+
+def test_an_unknown_status_is_reported_not_applied(member_client, org, trio):
+    response = member_client.get(f"{_list(org)}?status=won")
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 3
+    assert "Select a valid choice" in response.content.decode()
