@@ -5,14 +5,16 @@ each person sees and changes only their own (another person's view is a 404)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import Membership
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views._common import done, page
 from leads.forms import RenameViewForm, SavedViewForm
-from leads.models import SavedView
+from leads.models import SavedView, Status
 
 
 def _own_views(request: OrgRequest):
@@ -25,10 +27,46 @@ def view_url(org_slug: str, view: SavedView, where: str = "list") -> str:
     return f"{url}?{view.query}" if view.query else url
 
 
+def describe_filters(query: str, people: dict[str, str]) -> str:
+    """A saved query as a person reads it, for example `Tag: vip · Score 50 to 100`."""
+    params = QueryDict(query)
+    parts = []
+    if params.get("q"):
+        parts.append(f"Search “{params['q']}”")
+    statuses = [Status(value).label for value in params.getlist("status") if value in Status.values]
+    if statuses:
+        parts.append("Status: " + ", ".join(statuses))
+    owner = params.get("owner")
+    if owner:
+        parts.append("Unassigned" if owner == "null" else f"Owner: {people.get(owner, 'someone')}")
+    for key, label in (("tag", "Tag"), ("source", "Source")):
+        if params.get(key):
+            parts.append(f"{label}: {params[key]}")
+    low, high = params.get("score_min"), params.get("score_max")
+    if low or high:
+        parts.append(f"Score {low or 0}–{high or 100}")
+    for key, label in (("created_after", "Created after"), ("updated_after", "Updated after")):
+        if params.get(key):
+            parts.append(f"{label} {params[key]}")
+    if params.get("include_archived"):
+        parts.append("archived included")
+    if params.get("sort"):
+        sort = params["sort"]
+        parts.append(
+            f"sorted by {sort.lstrip('-')}{' (descending)' if sort.startswith('-') else ''}"
+        )
+    return " · ".join(parts) or "Every lead"
+
+
 def _views_page(request: OrgRequest, *, create_form=None, rename_forms=None, status=200):
     views = list(_own_views(request).order_by("name"))
+    people = {
+        str(m.user_id): m.user.display_name
+        for m in Membership.objects.for_org(request.org).select_related("user")
+    }
     rename_forms = rename_forms or {}
     for view in views:
+        view.description = describe_filters(view.query, people)
         view.list_url = view_url(request.org.slug, view)
         view.board_url = view_url(request.org.slug, view, "board")
         view.rename_form = rename_forms.get(view.pk) or RenameViewForm(

@@ -147,3 +147,15 @@ def test_another_organizations_membership_does_not_leak_views(client, org, other
     client.force_login(outsider)
     html = client.get(reverse("leads:lead_list", args=[org.slug])).content.decode()
     assert "Elsewhere" not in html
+
+
+def test_filters_are_described_in_words(member_client, org, member):
+    query = f"q=ada&status=new&status=qualified&owner={member.pk}&tag=vip&score_min=50&sort=-score"
+    SavedView.objects.create(organization=org, user=member, name="Words", query=query)
+    SavedView.objects.create(organization=org, user=member, name="All", query="")
+    html = member_client.get(_manage(org)).content.decode()
+    assert (
+        "Search “ada” · Status: New, Qualified · Owner: Mia Member · Tag: vip · Score 50–100"
+        " · sorted by score (descending)"
+    ) in html.replace("&#x27;", "'")
+    assert "Every lead" in html
