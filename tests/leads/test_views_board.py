@@ -309,3 +309,19 @@ def test_cards_escape_what_people_typed(member_client, org, owner):
     )
     assert "<b>Evil</b>" not in html and "&lt;b&gt;Evil&lt;/b&gt; Inc" in html
     assert '"><img src=x>' not in html
+
+
+def test_cards_name_leads_and_owners_as_every_other_page_does(member_client, org):
+    nameless_owner = factories.add_member(org, factories.make_user("sam.smith@example.com"))
+    nameless_owner.name = ""
+    nameless_owner.save(update_fields=["name"])
+    only_email = factories.make_lead(org, first_name="", last_name="", email="pat@acme.example")
+    nothing = factories.make_lead(org, first_name="", last_name="", email="")
+    nothing.owner = nameless_owner
+    nothing.save(update_fields=["owner"])
+    html = member_client.get(_board(org)).content.decode()
+    assert (
+        f">{only_email.display_name}</a>" in html and only_email.display_name == "pat@acme.example"
+    )
+    assert f">Lead #{nothing.pk}</a>" in html
+    assert "Owner: sam.smith" in html  # User.display_name: the address before the @
