@@ -17,7 +17,8 @@ class LeadFilter(django_filters.FilterSet):
     the owner and tag choices are the organization's own."""
 
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # No DISTINCT: status is a plain column, and DISTINCT makes PostgreSQL sort every match.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), method="filter_owner")
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     source = django_filters.CharFilter(field_name="source", lookup_expr="iexact")
@@ -55,6 +56,9 @@ class LeadFilter(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_owner(self, queryset, name, value):
+        # "null" (the filter's null_value, shown as "Unassigned") selects leads without owner.
+        if value == self.filters["owner"].null_value:
+            return queryset.filter(owner__isnull=True)
         return queryset.filter(owner=value) if value else queryset
 
     def filter_tag(self, queryset, name, value):

@@ -597,3 +597,11 @@ def test_the_schema_documents_the_lead_and_company_routes(db):
     assert "409" in paths["/api/v1/companies/{id}/"]["delete"]["responses"]
     names = {p["name"] for p in paths["/api/v1/leads/"]["get"]["parameters"]}
     assert {"status", "owner", "tag", "q", "score_min", "ordering", "limit", "offset"} <= names
+
+
+def test_owner_null_lists_unassigned_leads(owner_api, org, owner):
+    factories.make_lead(org, owner=owner)
+    nobodys = factories.make_lead(org)
+    response = owner_api.get("/api/v1/leads/?owner=null")
+    assert response.status_code == 200, response.content
+    assert [row["id"] for row in response.json()["results"]] == [nobodys.pk]

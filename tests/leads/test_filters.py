@@ -46,3 +46,19 @@ def test_score_range_and_search(org):
     assert list(LeadFilter({"score_max": "50"}, queryset=qs, organization=org).qs) == [low]
     assert list(LeadFilter({"q": "grace"}, queryset=qs, organization=org).qs) == [high]
     assert not LeadFilter({"score_min": "-5"}, queryset=qs, organization=org).is_valid()
+
+
+def test_owner_null_selects_unassigned_leads(org, owner):
+    mine = factories.make_lead(org, owner=owner)
+    nobodys = factories.make_lead(org)
+    qs = Lead.objects.for_org(org)
+    unassigned = LeadFilter({"owner": "null"}, queryset=qs, organization=org)
+    assert unassigned.is_valid(), unassigned.errors
+    assert list(unassigned.qs) == [nobodys]
+    assert list(LeadFilter({"owner": str(owner.pk)}, queryset=qs, organization=org).qs) == [mine]
+
+
+def test_the_status_filter_adds_no_distinct(org):
+    qs = Lead.objects.for_org(org)
+    filtered = LeadFilter({"status": ["new", "lost"]}, queryset=qs, organization=org).qs
+    assert not filtered.query.distinct
