@@ -15,6 +15,7 @@ from leads.api.forms import CaptureFormViewSet
 from leads.api.imports import ImportJobViewSet
 from leads.api.leads import LeadViewSet
 from leads.api.merge import LeadMergeView
+from leads.api.tasks import LeadTaskViewSet
 
 router = DefaultRouter(trailing_slash="/?")
 router.include_root_view = False
@@ -30,6 +31,7 @@ router.register("admin/usage", StaffUsageViewSet, basename="staff-usage")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("forms", CaptureFormViewSet, basename="capture-form")
+router.register("tasks", LeadTaskViewSet, basename="task")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", RegisterView.as_view(), name="auth-register"),

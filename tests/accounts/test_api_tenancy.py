@@ -15,7 +15,7 @@ from accounts import events, services
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
 from config.api import OrgScopedViewSet
 from config.api_urls import router
-from leads.models import CaptureForm, Company, Lead
+from leads.models import CaptureForm, Company, Lead, LeadTask
 from tests import factories
 from tests.accounts.api_support import assert_error
 
@@ -41,6 +41,9 @@ ROW_MAKERS: dict[type, Callable] = {
     CaptureForm: lambda org, owner: CaptureForm.objects.create(organization=org, name="Victim"),
     Lead: lambda org, owner: factories.make_lead(org, email="victim@example.com"),
     Company: lambda org, owner: factories.make_company(org, name="Victim"),
+    LeadTask: lambda org, owner: LeadTask.objects.create(
+        organization=org, lead=factories.make_lead(org, email="task@example.com"), title="Victim"
+    ),
 }
 
 _STANDARD = {
