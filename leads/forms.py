@@ -229,3 +229,153 @@ class RenameViewForm(SavedViewForm):
         super().__init__(*args, **kwargs)
         del self.fields["query"]
         del self.fields["page"]
+
+
+# Custom fields -----------------------------------------------------------------------------
+
+
+def _choice_list(text: str) -> list[str]:
+    """Choices typed one per line (or separated by commas), trimmed, without repeats."""
+    parts = [" ".join(p.split()) for p in text.replace("\n", ",").split(",")]
+    return list(dict.fromkeys(p[:100] for p in parts if p))
+
+
+class CustomFieldForm(forms.Form):
+    """A new custom field: its label, key (from the label when left empty), type, choices."""
+
+    label = forms.CharField(max_length=100)
+    key = forms.SlugField(
+        max_length=50,
+        required=False,
+        help_text="Used by the API, imports and capture forms (custom.<key>). "
+        "Made from the label when left empty; it cannot change later.",
+    )
+    field_type = forms.ChoiceField(label="Type", choices=())
+    choices = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For the Choice type: one option per line.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        from leads.models import FieldType
+
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["field_type"].choices = FieldType.choices
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("id", f"id_cf_{name}")
+
+    def clean_label(self) -> str:
+        label = " ".join(self.cleaned_data["label"].split())
+        if not label:
+            raise ValidationError("Give the field a label.")
+        return label
+
+    def clean(self):
+        from django.utils.text import slugify
+
+        from leads.models import CustomFieldDefinition, FieldType
+
+        data = super().clean()
+        if "label" in data and not self.errors.get("key"):
+            key = (data.get("key") or slugify(data["label"]).replace("-", "_"))[:50]
+            if not key:
+                self.add_error("key", "Type a key of letters, digits, - or _.")
+            elif CustomFieldDefinition.objects.for_org(self.organization).filter(key=key).exists():
+                self.add_error("key", f"Another custom field already has the key “{key}”.")
+            else:
+                data["key"] = key
+        choices = _choice_list(data.get("choices") or "")
+        if data.get("field_type") == FieldType.CHOICE:
+            if not choices:
+                self.add_error("choices", "A choice field needs at least one option.")
+            elif len(choices) > 100:
+                self.add_error("choices", "At most 100 options.")
+            data["choices"] = choices[:100]
+        else:
+            data["choices"] = []
+        return data
+
+
+class RenameCustomFieldForm(forms.Form):
+    label = forms.CharField(max_length=100)
+
+    def clean_label(self) -> str:
+        label = " ".join(self.cleaned_data["label"].split())
+        if not label:
+            raise ValidationError("Give the field a label.")
+        return label
+
+
+class CustomValueForm(forms.Form):
+    """One custom field's value on a lead, checked by the field's type. `value()` is what is
+    stored in `Lead.custom_fields[key]` (None when emptied)."""
+
+    def __init__(self, *args, definition, **kwargs):
+        from leads.models import FieldType
+
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        label = definition.label
+        kind = definition.field_type
+        field: forms.Field
+        if kind == FieldType.NUMBER:
+            field = forms.DecimalField(label=label, required=False, max_digits=20)
+        elif kind == FieldType.DATE:
+            field = forms.DateField(
+                label=label,
+                required=False,
+                input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+            )
+        elif kind == FieldType.BOOLEAN:
+            field = forms.TypedChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "—"), ("true", "Yes"), ("false", "No")],
+                coerce=lambda v: v == "true",
+                empty_value=None,
+            )
+        elif kind == FieldType.CHOICE:
+            options = [str(c) for c in definition.choices or []]
+            field = forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("", "—"), *((c, c) for c in options)],
+            )
+        elif kind == FieldType.URL:
+            field = forms.URLField(
+                label=label, required=False, max_length=500, assume_scheme="https"
+            )
+        else:
+            field = forms.CharField(label=label, required=False, max_length=1000)
+        field.widget.attrs.update({"id": f"id_custom_{definition.pk}", "autofocus": True})
+        self.fields["value"] = field
+
+    @staticmethod
+    def initial_for(definition, stored):
+        """The stored value as the form shows it."""
+        from leads.models import FieldType
+
+        if stored is None:
+            return None
+        if definition.field_type == FieldType.BOOLEAN:
+            return "true" if stored is True else "false" if stored is False else None
+        return stored
+
+    def value(self):
+        """The cleaned value as JSON: numbers as int or float, dates as ISO text."""
+        from decimal import Decimal
+
+        value = self.cleaned_data["value"]
+        if value in (None, ""):
+            return None
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            # An int when whole, else a float: JSON has no decimals.
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value

@@ -121,3 +121,21 @@ urlpatterns += [
         name="import_failed_rows",
     ),
 ]
+
+# Custom field definitions (settings).
+from leads.views import custom_fields  # noqa: E402
+
+_custom = "o/<slug:org_slug>/settings/custom-fields/"
+urlpatterns += [
+    path(_custom, custom_fields.custom_fields, name="custom_fields"),
+    path(
+        f"{_custom}<int:field_id>/rename/",
+        custom_fields.rename_custom_field,
+        name="custom_field_rename",
+    ),
+    path(
+        f"{_custom}<int:field_id>/delete/",
+        custom_fields.delete_custom_field,
+        name="custom_field_delete",
+    ),
+]

@@ -62,6 +62,7 @@ _SETTINGS_PAGES = {
     "capture_form_new",
     "capture_form_detail",
     "scoring",
+    "custom_fields",
 }
 
 
