@@ -18,6 +18,16 @@ urlpatterns += [
     path(f"{_lead}fields/<str:field>/", lead_detail.lead_field, name="lead_field"),
     path(f"{_lead}fields/<str:field>/edit/", lead_detail.edit_lead_field, name="lead_field_edit"),
     path(f"{_lead}tags/<str:action>/", lead_detail.lead_tags, name="lead_tags"),
+    path(
+        f"{_lead}custom-fields/<int:field_id>/",
+        lead_detail.lead_custom_field,
+        name="lead_custom_field",
+    ),
+    path(
+        f"{_lead}custom-fields/<int:field_id>/edit/",
+        lead_detail.edit_lead_custom_field,
+        name="lead_custom_field_edit",
+    ),
     path(f"{_lead}activities/new/", lead_detail.log_activity, name="lead_log_activity"),
     path(f"{_lead}archive/", lead_detail.archive_lead, name="lead_archive"),
     path(f"{_lead}restore/", lead_detail.restore_lead, name="lead_restore"),

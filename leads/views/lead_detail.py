@@ -23,7 +23,17 @@ from accounts.models import Membership, Role, User
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views._common import done, page
 from leads import services
-from leads.models import Activity, ActivityKind, Company, Lead, LeadTask, Status
+from leads.forms import CustomValueForm
+from leads.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    CustomFieldDefinition,
+    FieldType,
+    Lead,
+    LeadTask,
+    Status,
+)
 
 TIMELINE_PAGE = 20
 TEMPLATE = "leads/lead_detail.html"
@@ -405,10 +415,43 @@ def lead_tasks(lead: Lead) -> list[LeadTask]:
     )
 
 
+def custom_display(lead: Lead, definition: CustomFieldDefinition) -> dict[str, Any]:
+    """A custom field's row: the definition, the stored value as text, a link for URLs."""
+    stored = (
+        lead.custom_fields.get(definition.key) if isinstance(lead.custom_fields, dict) else None
+    )
+    if stored in (None, "", [], {}):
+        text = ""
+    elif definition.field_type == FieldType.BOOLEAN and isinstance(stored, bool):
+        text = "Yes" if stored else "No"
+    else:
+        text = _text(stored)
+    href = (
+        text
+        if definition.field_type == FieldType.URL and text.startswith(("http://", "https://"))
+        else ""
+    )
+    return {"definition": definition, "value": text, "href": href}
+
+
+def custom_rows(request: OrgRequest, lead: Lead, open_form=None) -> list[dict[str, Any]]:
+    """Every custom field of the organization with the lead's value; one query. `open_form`
+    (definition id, form) shows that field's form in place (the page without JavaScript)."""
+    rows = []
+    for definition in CustomFieldDefinition.objects.for_org(request.org).order_by("label", "id"):
+        row = custom_display(lead, definition)
+        if open_form is not None and open_form[0] == definition.pk:
+            row["form"] = open_form[1]
+            row["bound"] = open_form[1]["value"]
+        rows.append(row)
+    return rows
+
+
 def lead_context(request: OrgRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
     """Everything the page (or any of its fragments) shows, in a fixed number of queries."""
     # Archived leads stay editable: restoring one may first need a new email address.
     can_write = request.membership.can_write
+    extra["custom_fields"] = custom_rows(request, lead, extra.pop("custom_form", None))
     timeline, more = timeline_page(lead, request.GET.get("before"))
     context = {
         "lead": lead,
@@ -608,3 +651,69 @@ def restore_lead(request: OrgRequest, lead_id: int):
     else:
         messages.success(request, f"{lead.display_name} restored.")
     return done(request, "leads:lead_detail", request.org.slug, lead.pk)
+
+
+# Custom fields ----------------------------------------------------------------------------
+
+
+def _custom_definition(request: OrgRequest, field_id: int) -> CustomFieldDefinition:
+    return get_object_or_404(CustomFieldDefinition.objects.for_org(request.org), pk=field_id)
+
+
+def _custom_fragment(request: OrgRequest, lead: Lead, definition, form=None) -> HttpResponse:
+    """The field's row (or its form) for HTMX; without JavaScript, the whole page with the
+    form open in place."""
+    if not request.htmx:
+        if form is None:
+            return redirect("leads:lead_detail", request.org.slug, lead.pk)
+        context = lead_context(request, lead, custom_form=(definition.pk, form))
+        return page(request, TEMPLATE, context)
+    row = custom_display(lead, definition)
+    context = {"lead": lead, "c": row, "can_write": request.membership.can_write}
+    if form is None:
+        return page(request, TEMPLATE, context, fragment="custom-field")
+    row["form"] = form
+    row["bound"] = form["value"]
+    return page(request, TEMPLATE, context, fragment="custom-field-form")
+
+
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def lead_custom_field(request: OrgRequest, lead_id: int, field_id: int):
+    """One custom field: GET shows it (Cancel), POST saves it, checked by the field's type;
+    the change goes through update_lead so the timeline records it."""
+    lead = get_lead(request, lead_id)
+    definition = _custom_definition(request, field_id)
+    if request.method == "GET":
+        return _custom_fragment(request, lead, definition)
+    require_write(request)
+    form = CustomValueForm(request.POST, definition=definition)
+    if not form.is_valid():
+        return _custom_fragment(request, lead, definition, form)  # 200: htmx 2 swaps it
+    merged = dict(lead.custom_fields) if isinstance(lead.custom_fields, dict) else {}
+    value = form.value()
+    if value is None:
+        merged.pop(definition.key, None)
+    else:
+        merged[definition.key] = value
+    services.update_lead(lead=lead, actor=request.user, changes={"custom_fields": merged})
+    messages.success(request, f"{definition.label} saved.")
+    response = _custom_fragment(request, lead, definition)
+    if request.htmx:
+        response["HX-Trigger-After-Swap"] = "leadChanged"
+    return response
+
+
+@org_member_required(role=Role.MEMBER)
+@require_GET
+def edit_lead_custom_field(request: OrgRequest, lead_id: int, field_id: int):
+    """The in-place form of one custom field, with the stored value."""
+    lead = get_lead(request, lead_id)
+    definition = _custom_definition(request, field_id)
+    stored = (
+        lead.custom_fields.get(definition.key) if isinstance(lead.custom_fields, dict) else None
+    )
+    form = CustomValueForm(
+        initial={"value": CustomValueForm.initial_for(definition, stored)}, definition=definition
+    )
+    return _custom_fragment(request, lead, definition, form)

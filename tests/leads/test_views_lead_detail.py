@@ -381,14 +381,17 @@ def test_query_count_does_not_grow_with_timeline_tags_or_tasks(
     from leads.models import LeadTask
 
     services.add_tags(leads=[lead], names=[f"t{n}" for n in range(extra)], organization=org)
+    from leads.models import CustomFieldDefinition
+
     for n in range(extra):
+        CustomFieldDefinition.objects.create(organization=org, key=f"k{n}", label=f"K{n}")
         services.add_activity(lead=lead, kind=ActivityKind.NOTE, actor=owner, body=f"n{n}")
         LeadTask.objects.create(organization=org, lead=lead, title=f"Task {n}", assignee=owner)
     owner_client.get(_url(org, lead))
     # session, user, membership; the lead with company and owner; tags; a page of the
-    # timeline with actors; tasks with assignees; the assignee choices; the sidebar's
-    # organizations and saved views.
-    with django_assert_num_queries(10):
+    # timeline with actors; tasks with assignees; the custom field definitions; the assignee
+    # choices; the sidebar's organizations and saved views.
+    with django_assert_num_queries(11):
         response = owner_client.get(_url(org, lead))
     assert response.status_code == 200
     assert Lead.objects.filter(pk=lead.pk).exists()
@@ -406,3 +409,154 @@ def test_privacy_actions_follow_the_role(client, org, lead, owner, member, viewe
         member.email: (True, False),
         viewer.email: (False, False),
     }
+
+
+# Custom fields ----------------------------------------------------------------------------
+
+
+def _custom(org, key, label, field_type="text", choices=()):
+    from leads.models import CustomFieldDefinition
+
+    return CustomFieldDefinition.objects.create(
+        organization=org, key=key, label=label, field_type=field_type, choices=list(choices)
+    )
+
+
+def _custom_url(org, lead, definition, rest=""):
+    return _url(org, lead, f"custom-fields/{definition.pk}/{rest}")
+
+
+def test_custom_fields_card_lists_every_definition(member_client, org, lead):
+    _custom(org, "budget", "Budget", "number")
+    _custom(org, "trial", "On trial", "boolean")
+    site = _custom(org, "site", "Website", "url")
+    _custom(org, "plan", "Plan", "choice", ["Free", "Pro"])
+    Lead.objects.filter(pk=lead.pk).update(
+        custom_fields={"budget": 1200, "trial": True, "site": "https://engines.example"}
+    )
+    response = member_client.get(_url(org, lead))
+    html = response.content.decode()
+    assert "Custom fields" in html
+    rows = {c["definition"].key: c["value"] for c in response.context["custom_fields"]}
+    assert rows == {"budget": "1200", "trial": "Yes", "site": "https://engines.example", "plan": ""}
+    assert 'href="https://engines.example"' in html
+    assert f'id="edit-custom-{site.pk}"' in html
+    _csp_safe(html)
+
+
+def test_custom_field_edit_form_is_a_fragment(member_client, org, lead):
+    plan = _custom(org, "plan", "Plan", "choice", ["Free", "Pro"])
+    Lead.objects.filter(pk=lead.pk).update(custom_fields={"plan": "Pro"})
+    response = member_client.get(_custom_url(org, lead, plan, "edit/"), **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<div class="field-row is-editing" id="custom-{plan.pk}"')
+    assert '<option value="Pro" selected>' in html
+    assert "<nav" not in html
+    # Cancel: the value again.
+    response = member_client.get(_custom_url(org, lead, plan), **HTMX)
+    assert f'id="custom-{plan.pk}"' in response.content.decode()
+    assert "is-editing" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field_type", "choices", "posted", "stored"),
+    [
+        ("number", (), "12.5", 12.5),
+        ("number", (), "40", 40),
+        ("date", (), "2026-12-01", "2026-12-01"),
+        ("boolean", (), "false", False),
+        ("choice", ("Free", "Pro"), "Pro", "Pro"),
+        ("url", (), "https://x.example/a", "https://x.example/a"),
+        ("text", (), "  Hello ", "Hello"),
+    ],
+)
+def test_custom_field_is_saved_by_type_on_the_timeline(
+    member_client, member, org, lead, field_type, choices, posted, stored
+):
+    definition = _custom(org, "thing", "Thing", field_type, choices)
+    Lead.objects.filter(pk=lead.pk).update(custom_fields={"other": "kept"})
+    response = member_client.post(_custom_url(org, lead, definition), {"value": posted}, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Trigger-After-Swap"] == "leadChanged"
+    lead.refresh_from_db()
+    assert lead.custom_fields == {"other": "kept", "thing": stored}
+    change = Activity.objects.filter(lead=lead, kind=ActivityKind.FIELD_CHANGE).latest("id")
+    assert change.actor == member
+    assert change.data["changes"]["custom_fields"] == [{"other": "kept"}, lead.custom_fields]
+
+
+def test_emptying_a_custom_field_removes_the_key(member_client, org, lead):
+    definition = _custom(org, "budget", "Budget", "number")
+    Lead.objects.filter(pk=lead.pk).update(custom_fields={"budget": 5})
+    member_client.post(_custom_url(org, lead, definition), {"value": ""}, **HTMX)
+    lead.refresh_from_db()
+    assert lead.custom_fields == {}
+
+
+@pytest.mark.parametrize(
+    ("field_type", "choices", "posted", "message"),
+    [
+        ("number", (), "lots", "Enter a number."),
+        ("date", (), "01/12/2026", "Enter a date as YYYY-MM-DD."),
+        ("boolean", (), "maybe", "Select a valid choice."),
+        ("choice", ("Free", "Pro"), "Gold", "Select a valid choice."),
+        ("url", (), "not a url", "Enter a valid URL."),
+    ],
+)
+def test_invalid_custom_value_is_rerendered_with_its_error(
+    member_client, org, lead, field_type, choices, posted, message
+):
+    definition = _custom(org, "thing", "Thing", field_type, choices)
+    response = member_client.post(_custom_url(org, lead, definition), {"value": posted}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "is-editing" in html
+    assert message in html
+    lead.refresh_from_db()
+    assert "thing" not in lead.custom_fields
+
+
+def test_custom_field_without_javascript(member_client, org, lead):
+    definition = _custom(org, "budget", "Budget", "number")
+    # The Edit link opens the page with the form in place.
+    response = member_client.get(_custom_url(org, lead, definition, "edit/"))
+    assert response.status_code == 200
+    assert "Timeline" in response.content.decode()
+    assert f'id="id_custom_{definition.pk}"' in response.content.decode()
+    # An error keeps the whole page with the form; a valid value goes back to the page.
+    response = member_client.post(_custom_url(org, lead, definition), {"value": "x"})
+    assert response.status_code == 200
+    assert "Enter a number." in response.content.decode()
+    response = member_client.post(_custom_url(org, lead, definition), {"value": "7"})
+    assert response.status_code == 302
+    assert response["Location"] == _url(org, lead)
+    lead.refresh_from_db()
+    assert lead.custom_fields == {"budget": 7}
+
+
+def test_viewer_cannot_edit_custom_fields(viewer_client, org, lead):
+    definition = _custom(org, "budget", "Budget", "number")
+    html = viewer_client.get(_url(org, lead)).content.decode()
+    assert "Budget" in html
+    assert "edit-custom-" not in html
+    assert viewer_client.post(_custom_url(org, lead, definition), {"value": "1"}).status_code == 403
+    assert viewer_client.get(_custom_url(org, lead, definition, "edit/"), **HTMX).status_code == 403
+    lead.refresh_from_db()
+    assert lead.custom_fields == {}
+
+
+def test_custom_field_outsider_gets_404(outsider_client, org, lead):
+    definition = _custom(org, "budget", "Budget", "number")
+    url = _custom_url(org, lead, definition)
+    assert outsider_client.get(f"{url}edit/", **HTMX).status_code == 404
+    assert outsider_client.post(url, {"value": "1"}).status_code == 404
+
+
+def test_custom_field_tenancy_and_methods(member_client, org, other_org, lead):
+    definition = _custom(org, "budget", "Budget", "number")
+    foreign = _custom(other_org, "budget", "Budget", "number")
+    assert member_client.post(_custom_url(org, lead, foreign), {"value": "1"}).status_code == 404
+    assert member_client.get(_custom_url(org, lead, foreign, "edit/"), **HTMX).status_code == 404
+    assert member_client.put(_custom_url(org, lead, definition)).status_code == 405
+    assert member_client.post(_custom_url(org, lead, definition, "edit/")).status_code == 405
