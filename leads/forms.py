@@ -247,8 +247,8 @@ class CustomFieldForm(forms.Form):
     key = forms.SlugField(
         max_length=50,
         required=False,
-        help_text="Used by the API, imports and capture forms (custom.<key>). "
-        "Made from the label when left empty; it cannot change later.",
+        help_text="How the API, imports and capture forms name the field (custom. and the "
+        "key). Made from the label when left empty; it cannot change later.",
     )
     field_type = forms.ChoiceField(label="Type", choices=())
     choices = forms.CharField(
