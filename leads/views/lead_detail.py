@@ -263,7 +263,19 @@ def describe(activity: Activity) -> tuple[str, list[str]]:
         title = "Edited " + ", ".join(names) if names else "Edited"
         for name, pair in changes.items():
             label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
-            if isinstance(pair, list | tuple) and len(pair) == 2:
+            if (
+                isinstance(pair, list | tuple)
+                and len(pair) == 2
+                and isinstance(pair[0], dict | None)
+                and isinstance(pair[1], dict)
+            ):
+                # Custom fields and external ids: only the keys that changed.
+                before, after = pair[0] or {}, pair[1]
+                for key in dict.fromkeys([*before, *after]):
+                    if before.get(key) != after.get(key):
+                        old, new = _text(before.get(key)), _text(after.get(key))
+                        lines.append(f"{label}: {key}: {old} → {new}")
+            elif isinstance(pair, list | tuple) and len(pair) == 2:
                 lines.append(f"{label}: {_text(pair[0])} → {_text(pair[1])}")
             else:
                 lines.append(f"{label}: {_text(pair)}")

@@ -484,6 +484,10 @@ def test_custom_field_is_saved_by_type_on_the_timeline(
     change = Activity.objects.filter(lead=lead, kind=ActivityKind.FIELD_CHANGE).latest("id")
     assert change.actor == member
     assert change.data["changes"]["custom_fields"] == [{"other": "kept"}, lead.custom_fields]
+    # The timeline reads only the key that changed.
+    html = member_client.get(_url(org, lead)).content.decode()
+    assert "Custom fields: thing: — →" in html
+    assert "other: kept" not in html
 
 
 def test_emptying_a_custom_field_removes_the_key(member_client, org, lead):
