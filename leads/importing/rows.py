@@ -53,6 +53,8 @@ _SIZES = [
 
 # The same company's website and email host come back on many rows of a file.
 _registered_domain = lru_cache(maxsize=20_000)(registered_domain)
+# Parsing a phone number is the costliest step of a row; switchboards and shared lines repeat.
+_normalize_phone = lru_cache(maxsize=20_000)(normalize_phone)
 
 
 def _email_domain(email: str) -> str:
@@ -199,7 +201,7 @@ def parse_row(
     phone_raw = values.get("phone", "")
     if phone_raw and phone_raw.lower() not in _EMPTY_WORDS:
         fields["phone_raw"] = phone_raw[:50]
-        fields["phone"] = normalize_phone(phone_raw)
+        fields["phone"] = _normalize_phone(phone_raw)
         if not fields["phone"]:
             row.problems.append(
                 f"The phone {phone_raw!r} is not a full international number; it is kept as typed"

@@ -31,7 +31,7 @@ from leads.importing.reading import (
     sniff,
 )
 from leads.importing.rows import SKIPPED_PREFIX, ParsedRow, parse_row
-from leads.importing.writing import TAGS_ADDED, Counts, decide, write
+from leads.importing.writing import TAGS_ADDED, Counts, company_cache, decide, write
 from leads.models import (
     Activity,
     ActivityKind,
@@ -331,6 +331,7 @@ def run(
 def _run_chunk(job: ImportJob, position: int, records: list[tuple[int, list[str]]]) -> bool:
     """One transaction: claim rows [position, position + n), write them, add the counts.
     Retried when a concurrent writer took an email between our lookup and our insert."""
+    companies = company_cache(job)
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -338,6 +339,7 @@ def _run_chunk(job: ImportJob, position: int, records: list[tuple[int, list[str]
                     pk=job.pk, status=ImportStatus.RUNNING, processed_rows=position
                 ).update(processed_rows=F("processed_rows") + len(records))
                 if not claimed:
+                    companies.rolled_back()
                     return False
                 counts = Counts()
                 rows = _parse(job, records)
@@ -358,10 +360,15 @@ def _run_chunk(job: ImportJob, position: int, records: list[tuple[int, list[str]
                         user=job.created_by,
                         metadata={"import_id": job.pk},
                     )
+            companies.committed()
             return True
         except IntegrityError:
+            companies.rolled_back(forget=True)
             if attempt == 2:
                 raise
+        except BaseException:
+            companies.rolled_back()
+            raise
     return False
 
 

@@ -6,11 +6,13 @@ The rules are create_lead's and find_or_create_company's, done for a thousand ro
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models import JSONField
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -126,17 +128,50 @@ def decide(job: ImportJob, rows: list[ParsedRow]) -> None:
             row.skip(f"{SKIPPED_PREFIX}already in Prospector as lead #{lead.pk} (same {matched})")
 
 
+@dataclass
+class CompanyCache:
+    """Company ids by domain that a job's run has resolved: later chunks skip the lookup.
+    What a chunk learns counts only once its transaction has committed."""
+
+    known: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
+    limit: int = 100_000
+
+    def get(self, domain: str) -> int | None:
+        return self.known.get(domain) or self.pending.get(domain)
+
+    def committed(self) -> None:
+        if len(self.known) < self.limit:
+            self.known |= self.pending
+        self.pending = {}
+
+    def rolled_back(self, *, forget: bool = False) -> None:
+        self.pending = {}
+        if forget:  # a company may have gone meanwhile
+            self.known.clear()
+
+
+def company_cache(job: ImportJob) -> CompanyCache:
+    """The cache of this ImportJob instance (one run of the task)."""
+    return job.__dict__.setdefault("_import_company_cache", CompanyCache())
+
+
 def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
     """Set `company_id` on rows that create a lead (or update one without a company): the
     company with the row's domain, else with its name, created when missing. A company
     known by name only learns the domain, as find_or_create_company does."""
     org = job.organization
-    wanted = [
-        row
-        for row in rows
-        if (row.action == "create" or (row.action == "update" and not row.existing.company_id))
-        and (row.domain or row.company_name)
-    ]
+    cache = company_cache(job)
+    wanted = []
+    for row in rows:
+        if (
+            row.action == "create" or (row.action == "update" and not row.existing.company_id)
+        ) and (row.domain or row.company_name):
+            known = cache.get(row.domain) if row.domain else None
+            if known is None:
+                wanted.append(row)
+            else:
+                row.company_id = known
     if not wanted:
         return
     companies = Company.objects.for_org(org)
@@ -168,6 +203,7 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
     if new:
         Company.objects.bulk_create(new.values(), ignore_conflicts=True)
         by_domain |= {c.domain: c.pk for c in companies.filter(domain__in=list(new))}
+    cache.pending |= {domain: pk for domain, pk in by_domain.items() if pk is not None}
     named_new: dict[str, Company] = {}
     for row in wanted:
         if row.domain:
@@ -196,7 +232,8 @@ def _new_company(org, row: ParsedRow, name: str, domain: str) -> Company:
     )
 
 
-def _activity(job: ImportJob, lead_id: int, row: ParsedRow, action: str, changes=None):
+def _activity(job: ImportJob, lead_id: int, row: ParsedRow, action: str, now, changes=None):
+    """An IMPORT activity as a row of ACTIVITY_COLUMNS."""
     data: dict[str, Any] = {
         "import_id": job.pk,
         "file": job.original_filename,
@@ -205,14 +242,38 @@ def _activity(job: ImportJob, lead_id: int, row: ParsedRow, action: str, changes
     }
     if changes:
         data["changes"] = changes
-    return Activity(
-        organization_id=job.organization_id,
-        lead_id=lead_id,
-        kind=ActivityKind.IMPORT,
-        actor_id=job.created_by_id,
-        body=f"Imported from {job.original_filename}, line {row.line}",
-        data=data,
+    return (
+        job.organization_id,
+        lead_id,
+        ActivityKind.IMPORT.value,
+        job.created_by_id,
+        f"Imported from {job.original_filename}, line {row.line}",
+        data,
+        now,
+        now,
     )
+
+
+ACTIVITY_COLUMNS = (
+    "organization_id", "lead_id", "kind", "actor_id", "body", "data", "occurred_at", "created_at",
+)  # fmt: skip
+CHANGE_COLUMNS = ("organization_id", "job_id", "lead_id", "action", "previous")
+ERROR_COLUMNS = ("organization_id", "job_id", "line_number", "reason", "row")
+# Every column of a lead but its id, in the model's order.
+LEAD_COLUMNS = tuple(f.attname for f in Lead._meta.concrete_fields if not f.primary_key)
+
+
+def _lead_defaults(now) -> dict[str, Any]:
+    """What Lead() would hold before the row's values: each field's default, the times now."""
+    values = {}
+    for f in Lead._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if getattr(f, "auto_now", False) or f.attname == "created_at":
+            values[f.attname] = now
+        else:
+            values[f.attname] = f.get_default()
+    return values
 
 
 def _update_lead(lead: Lead, row: ParsedRow) -> tuple[dict[str, Any], dict[str, list]]:
@@ -245,31 +306,41 @@ def _update_lead(lead: Lead, row: ParsedRow) -> tuple[dict[str, Any], dict[str, 
 
 
 def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
-    """Write the decided rows. Run inside the chunk's transaction."""
+    """Write the decided rows. Run inside the chunk's transaction. New leads, activities,
+    import changes and row errors go in as rows of column values (no model instances)."""
     org = job.organization
     now = timezone.now()
     resolve_companies(job, rows)
     creates = [row for row in rows if row.action == "create"]
-    leads = [
-        Lead(organization=org, company_id=row.company_id, created_at=now, **row.fields)
-        for row in creates
-    ]
+    defaults = _lead_defaults(now)
+    defaults["organization_id"] = org.pk
+    lead_values = [{**defaults, **row.fields, "company_id": row.company_id} for row in creates]
     profile = scoring.profile_for(org)
     scored = scoring.is_configured(profile)
-    if scored:
-        _score(leads, profile)
-    insert(Lead, leads, with_ids=True)
+    if scored and lead_values:
+        scoring_leads = [
+            Lead(organization=org, company_id=row.company_id, created_at=now, **row.fields)
+            for row in creates
+        ]
+        _score(scoring_leads, profile)
+        for values, lead in zip(lead_values, scoring_leads, strict=True):
+            values["score"], values["score_explanation"] = lead.score, lead.score_explanation
+    lead_ids = insert_rows(
+        Lead,
+        LEAD_COLUMNS,
+        [tuple(values[c] for c in LEAD_COLUMNS) for values in lead_values],
+        with_ids=True,
+    )
     activities = [
-        _activity(job, lead.pk, row, "created") for lead, row in zip(leads, creates, strict=True)
+        _activity(job, lead_id, row, "created", now)
+        for lead_id, row in zip(lead_ids, creates, strict=True)
     ]
-    changes = [
-        ImportChange(organization=org, job=job, lead_id=lead.pk, action="created") for lead in leads
-    ]
-    tagged: dict[tuple[str, ...], list[Lead]] = defaultdict(list)
-    for lead, row in zip(leads, creates, strict=True):
+    changes = [(org.pk, job.pk, lead_id, "created", {}) for lead_id in lead_ids]
+    tagged: dict[tuple[str, ...], list] = defaultdict(list)
+    for lead_id, row in zip(lead_ids, creates, strict=True):
         names = tuple(dict.fromkeys([*tags, *row.tags]))
         if names:
-            tagged[names].append(lead)
+            tagged[names].append(Lead(pk=lead_id))
 
     updates = [row for row in rows if row.action == "update"]
     existing_tags = _tag_names_of([row.existing for row in updates], org)
@@ -293,10 +364,8 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         fields.update(name for name in previous if name != TAGS_ADDED)
         lead.updated_at = now
         updated.append(lead)
-        activities.append(_activity(job, lead.pk, row, "updated", _shown(timeline)))
-        changes.append(
-            ImportChange(organization=org, job=job, lead=lead, action="updated", previous=previous)
-        )
+        activities.append(_activity(job, lead.pk, row, "updated", now, _shown(timeline)))
+        changes.append((org.pk, job.pk, lead.pk, "updated", previous))
     if updated and fields:
         model_fields = {"company_id" if name == "company" else name for name in fields}
         if scored:
@@ -305,61 +374,73 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         Lead.objects.bulk_update(updated, [*sorted(model_fields), "updated_at"], batch_size=500)
     for names, tag_leads in tagged.items():
         services.add_tags(leads=tag_leads, names=names, organization=org)
-    insert(Activity, activities)
-    insert(ImportChange, changes)
-    not_imported = [row for row in rows if row.action in ("skip", "fail")]
-    insert(
+    insert_rows(Activity, ACTIVITY_COLUMNS, activities)
+    insert_rows(ImportChange, CHANGE_COLUMNS, changes)
+    insert_rows(
         ImportRowError,
+        ERROR_COLUMNS,
         [
-            ImportRowError(
-                organization=org,
-                job=job,
-                line_number=row.line,
-                reason=row.reason[:500],
-                row=row.cells,
-            )
-            for row in not_imported
+            (org.pk, job.pk, row.line, row.reason[:500], row.cells)
+            for row in rows
+            if row.action in ("skip", "fail")
         ],
     )
     return Counts(
-        created=len(leads),
+        created=len(lead_ids),
         updated=len(updated),
         skipped=sum(1 for row in rows if row.action == "skip"),
         failed=sum(1 for row in rows if row.action == "fail"),
     )
 
 
-def insert(model, objects: list, *, with_ids: bool = False) -> None:
-    """bulk_create, or on PostgreSQL a COPY (several times faster for thousands of rows),
-    ids drawn from the table's sequence first when the caller needs them. Same values as
-    bulk_create: each field's pre_save and get_db_prep_save."""
-    if not objects:
-        return
+def _json_text(value: Any) -> str | None:
+    # The empty values every new lead and created-change holds are constants.
+    if value == {}:
+        return "{}"
+    if value == []:
+        return "[]"
+    return None if value is None else json.dumps(value)
+
+
+def insert_rows(
+    model, columns: tuple[str, ...], rows: list[tuple], *, with_ids: bool = False
+) -> list[int]:
+    """Insert rows of column values (attnames, Python values as a model instance would hold
+    them); returns the new ids when `with_ids`. On PostgreSQL a COPY (several times faster
+    than INSERT for thousands of rows), the ids drawn from the table's sequence first;
+    elsewhere bulk_create of model instances built from the rows."""
+    if not rows:
+        return []
     # The wrapper itself, not django.db.connection: its proxy costs a lookup per value.
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
+        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
         model.objects.bulk_create(objects, batch_size=1000)
-        return
+        return [obj.pk for obj in objects] if with_ids else []
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if with_ids or not f.primary_key]
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    json_at = [i for i, c in enumerate(columns) if isinstance(by_attname[c], JSONField)]
+    ids: list[int] = []
     with connection.cursor() as cursor:
         if with_ids:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(objects)],
+                [meta.db_table, meta.pk.column, len(rows)],
             )
-            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-                obj.pk = pk
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+            ids = [pk for (pk,) in cursor.fetchall()]
+        names = ([meta.pk.column] if with_ids else []) + [by_attname[c].column for c in columns]
+        shift = 1 if with_ids else 0
+        json_at = [i + shift for i in json_at]
+        quoted = ", ".join(connection.ops.quote_name(name) for name in names)
         table = connection.ops.quote_name(meta.db_table)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
-    for obj in objects:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for index, row in enumerate(rows):
+                values = [ids[index], *row] if with_ids else list(row)
+                for i in json_at:
+                    values[i] = _json_text(values[i])
+                write_row(values)
+    return ids
 
 
 def _score(leads: list[Lead], profile) -> None:

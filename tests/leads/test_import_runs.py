@@ -243,3 +243,37 @@ def test_a_running_import_cannot_be_reverted(org, owner):
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
     job.refresh_from_db()
     assert request_revert(job=job, actor=owner) is False
+
+
+# Committed chunks: a stale company id shows only when the chunk's transaction commits.
+@pytest.mark.django_db(transaction=True)
+def test_companies_found_in_one_chunk_serve_the_next_and_a_deleted_one_is_found_again(
+    org, owner, capture, monkeypatch
+):
+    from leads.importing import writing
+    from leads.models import Company
+
+    monkeypatch.setattr(running, "CHUNK_ROWS", 2)
+    lines = [f"Lead{n},lead{n}@acme-rockets.com,Acme Rockets" for n in range(5)]
+    content = ("First Name,Email,Company\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    job = draft(org, owner, "x.csv", content)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, total_rows=5, processed_rows=0
+    )
+    job.refresh_from_db()
+    records = [(n + 2, line.split(",")) for n, line in enumerate(lines)]
+    assert running._run_chunk(job, 0, records[:2])
+    acme = Company.objects.get(organization=org, domain="acme-rockets.com")
+    assert writing.company_cache(job).known == {"acme-rockets.com": acme.pk}
+    assert running._run_chunk(job, 2, records[2:4])
+    assert Company.objects.for_org(org).count() == 1
+    # The company goes (its leads keep no company) before the last chunk: the cached id
+    # fails the chunk's foreign key, the retry forgets the cache and makes the company anew.
+    Lead.objects.for_org(org).update(company=None)
+    acme.delete()
+    assert running._run_chunk(job, 4, records[4:])
+    again = Company.objects.get(organization=org, domain="acme-rockets.com")
+    assert again.pk != acme.pk
+    assert Lead.objects.get(organization=org, email="lead4@acme-rockets.com").company == again
+    job.refresh_from_db()
+    assert (job.processed_rows, job.created_count) == (5, 5)
