@@ -42,9 +42,7 @@ urlpatterns = [
     re_path(r"^leads/export/?$", LeadExportView.as_view(), name="lead-export"),
     re_path(r"^leads/(?P<pk>\d+)/merge/?$", LeadMergeView.as_view(), name="lead-merge"),
     # CSV imports, before the router too (its leads/{pk}/ would take leads/import/).
-    re_path(
-        r"^leads/import/?$", ImportJobViewSet.as_view({"post": "create"}), name="lead-import"
-    ),
+    re_path(r"^leads/import/?$", ImportJobViewSet.as_view({"post": "create"}), name="lead-import"),
     re_path(r"^imports/?$", ImportJobViewSet.as_view({"get": "list"}), name="import-list"),
     re_path(
         r"^imports/(?P<pk>\d+)/?$",
