@@ -13,7 +13,7 @@ from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -96,23 +96,12 @@ class CappedPaginator(Paginator):
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
 
-def url_or(name: str, args: list, path: str) -> str:
-    """The URL of a route another area of the app provides, or its agreed path until it does."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return path
-
-
-_STAND_IN_ID = 987654321987
-
-
 def lead_path(org_slug: str, lead_id: int) -> str:
-    return url_or("leads:lead_detail", [org_slug, lead_id], f"/o/{org_slug}/leads/{lead_id}/")
+    return reverse("leads:lead_detail", args=[org_slug, lead_id])
 
 
 def import_path(org_slug: str) -> str:
-    return url_or("leads:imports", [org_slug], f"/o/{org_slug}/leads/import/")
+    return reverse("leads:imports", args=[org_slug])
 
 
 def filter_leads(request: OrgRequest, *, board: bool = False) -> tuple[LeadFilter, QuerySet, str]:
@@ -125,34 +114,11 @@ def filter_leads(request: OrgRequest, *, board: bool = False) -> tuple[LeadFilte
         values = [value for value in request.GET.getlist(key) if value.strip()]
         if values:
             params.setlist(key, values)
-    query = params.urlencode()
-    shown = params.copy()
-    # Status is applied here rather than by LeadFilter's MultipleChoiceFilter, whose DISTINCT
-    # (pointless on a single-valued column) makes PostgreSQL sort every matching row.
-    statuses = params.getlist("status")
-    if statuses and set(statuses) <= set(Status.values):
-        params = params.copy()
-        del params["status"]
-    else:
-        statuses = []
-    # "Unassigned" is owner=null; LeadFilter's owner method expects a user, so it is applied
-    # here instead.
-    unassigned = params.get("owner") == "null"
-    if unassigned:
-        params = params.copy()
-        del params["owner"]
     lead_filter = LeadFilter(
         params, queryset=Lead.objects.for_org(request.org), organization=request.org
     )
-    leads = lead_filter.qs
-    if unassigned:
-        leads = leads.filter(owner__isnull=True)
-    if statuses:
-        leads = leads.filter(status__in=statuses)
-    lead_filter.unassigned = unassigned
-    lead_filter.statuses = statuses
-    lead_filter.shown = shown  # the filters as the reader gave them, for the filter bar
-    return lead_filter, leads, query
+    lead_filter.shown = params  # the filters as the reader gave them, for the filter bar
+    return lead_filter, lead_filter.qs, params.urlencode()
 
 
 def filter_context(request: OrgRequest, lead_filter: LeadFilter, query: str, **extra) -> dict:
@@ -179,6 +145,10 @@ def filter_context(request: OrgRequest, lead_filter: LeadFilter, query: str, **e
     }
 
 
+# One reverse() for all the rows: the lead page's URL with a stand-in id, replaced per row.
+_STAND_IN_ID = 987654321987
+
+
 def attach_tags(organization, leads: list[Lead]) -> None:
     """`lead.tag_names` for every lead, in one query (cards and rows show them)."""
     names: dict[int, list[str]] = {lead.pk: [] for lead in leads}
@@ -191,7 +161,6 @@ def attach_tags(organization, leads: list[Lead]) -> None:
         )
         for lead_id, name in links:
             names[lead_id].append(name)
-    # One reverse() for all the rows: the lead page's URL with a stand-in id.
     url = lead_path(organization.slug, _STAND_IN_ID)
     for lead in leads:
         lead.tag_names = names[lead.pk]
@@ -223,7 +192,7 @@ def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confir
         bulk_form=bulk_form or BulkForm(organization=request.org),
         bulk_actions=BulkAction.CHOICES,
         confirm=confirm,
-        export_url=url_or("leads:export", [org_slug], f"/o/{org_slug}/leads/export/"),
+        export_url=reverse("leads:export", args=[org_slug]),
         import_url=import_path(org_slug),
     )
     fragment = "bulk-panel" if confirm is not None else "lead-results"
