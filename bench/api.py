@@ -29,6 +29,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bench_env, create_database
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PORT = 8198
@@ -41,18 +44,7 @@ PLAIN_PATH = "/bench/values/"
 
 
 def _env() -> dict[str, str]:
-    return os.environ | {
-        "DATABASE_URL": DATABASE_URL,
-        "CONN_MAX_AGE": "600",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "RATELIMIT_ENABLE": "0",
-        "LOG_LEVEL": "warning",
-        "EMAIL_URL": "console:",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
+    return bench_env(DATABASE_URL, CONN_MAX_AGE="600", ALLOWED_HOSTS="127.0.0.1")
 
 
 # ---------------------------------------------------------------- served by gunicorn
@@ -99,17 +91,6 @@ if os.environ.get("BENCH_API_SERVE"):
 
 
 # ---------------------------------------------------------------- preparing the data
-
-
-def _create_database() -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = DATABASE_URL.rsplit("/", 1)[-1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def fill(total: int) -> str:
@@ -198,7 +179,7 @@ def fill(total: int) -> str:
 
 
 def _prepare(total: int) -> str:
-    _create_database()
+    create_database(DATABASE_URL)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(), check=True)
     script = f"from bench.api import fill; print(fill({total}))"
     out = subprocess.run(

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bench_env, create_database
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PORT = 8199
@@ -32,32 +35,11 @@ DATABASE_URL = os.environ.get(
 
 
 def _env(conn_max_age: int) -> dict[str, str]:
-    return os.environ | {
-        "DATABASE_URL": DATABASE_URL,
-        "CONN_MAX_AGE": str(conn_max_age),
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "RATELIMIT_ENABLE": "0",
-        "LOG_LEVEL": "warning",
-        "EMAIL_URL": "console:",
-    }
-
-
-def _create_database() -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = DATABASE_URL.rsplit("/", 1)[-1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return bench_env(DATABASE_URL, CONN_MAX_AGE=str(conn_max_age), ALLOWED_HOSTS="127.0.0.1")
 
 
 def _prepare() -> str:
-    _create_database()
+    create_database(DATABASE_URL)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(0), check=True)
     script = (
         "from accounts import services; from accounts.models import User, Organization;"

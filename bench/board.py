@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import bench_env, create_database  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prospector_board"
@@ -32,19 +33,7 @@ DATABASE_URL = os.environ.get(
 ORG_SLUG = "bench-board"
 BASELINE_PATH = "/bench/values/"
 
-os.environ.update(
-    {
-        "DATABASE_URL": DATABASE_URL,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-" + "x" * 50),
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "RATELIMIT_ENABLE": "0",
-        "LOG_LEVEL": "warning",
-        "EMAIL_URL": "console:",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-)
+os.environ.update(bench_env(DATABASE_URL))
 
 _org_id: list[int] = []
 
@@ -70,25 +59,6 @@ def _urlpatterns():
 
 
 urlpatterns: list = []  # filled after django.setup(); this module is the bench's URLconf
-
-
-def _create_database() -> None:
-    """CREATE DATABASE when it does not exist yet (connecting to the server's `postgres`)."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    params = {
-        "host": db["HOST"] or "127.0.0.1",
-        "port": db["PORT"] or 5432,
-        "user": db["USER"],
-        "password": db["PASSWORD"] or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def fill(total: int):
@@ -203,7 +173,7 @@ def main() -> None:
 
     if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         sys.exit("bench/board.py runs on PostgreSQL: set BENCH_DATABASE_URL=postgres://...")
-    _create_database()
+    create_database(DATABASE_URL)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -32,6 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bench_env, create_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prospector_imports"
@@ -114,30 +117,8 @@ HEADER = [
 ]
 
 
-def _create_database() -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = DATABASE_URL.rsplit("/", 1)[-1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def _setup_django() -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": DATABASE_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "Q_SYNC": "1",
-            "LOG_LEVEL": "warning",
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-" + "x" * 50,
-            "SECURE_SSL_REDIRECT": "0",
-            "EMAIL_URL": "console:",
-        }
-    )
+    os.environ.update(bench_env(DATABASE_URL, Q_SYNC="1"))
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -207,7 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    _create_database()
+    create_database(DATABASE_URL)
     _setup_django()
 
     from django.core.files import File
