@@ -4,7 +4,6 @@ fields (edited in place), its enrichment and its leads."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +24,7 @@ from accounts.views._common import done, page, sort_order
 from leads import scoring
 from leads.models import Company, Lead
 from leads.utils import registered_domain
+from leads.views.lead_detail import FieldSpec
 
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}")
 COMPANIES_PER_PAGE = 50
@@ -61,24 +61,17 @@ def company_list(request: OrgRequest):
     return page(request, "leads/company_list.html", context, fragment="companies")
 
 
-@dataclass(frozen=True)
-class CompanyField:
-    name: str
-    label: str
-    kind: str = "text"
-
-
 FIELDS = {
     spec.name: spec
     for spec in (
-        CompanyField("name", "Name"),
-        CompanyField("domain", "Domain"),
-        CompanyField("website", "Website", "url"),
-        CompanyField("industry", "Industry"),
-        CompanyField("size_range", "Size", "choice"),
-        CompanyField("location", "Location"),
-        CompanyField("linkedin_url", "LinkedIn", "url"),
-        CompanyField("description", "Description", "long"),
+        FieldSpec("name", "Name"),
+        FieldSpec("domain", "Domain"),
+        FieldSpec("website", "Website", "url"),
+        FieldSpec("industry", "Industry"),
+        FieldSpec("size_range", "Size", "choice"),
+        FieldSpec("location", "Location"),
+        FieldSpec("linkedin_url", "LinkedIn", "url"),
+        FieldSpec("description", "Description", "long"),
     )
 }
 
@@ -120,7 +113,7 @@ def _get_company(request: OrgRequest, company_id: int) -> Company:
     return get_object_or_404(Company.objects.for_org(request.org), pk=company_id)
 
 
-def _field_display(company: Company, spec: CompanyField) -> dict[str, Any]:
+def _field_display(company: Company, spec: FieldSpec) -> dict[str, Any]:
     value = getattr(company, spec.name)
     href = ""
     if spec.kind == "choice":
@@ -165,14 +158,14 @@ def company_detail(request: OrgRequest, company_id: int):
     return page(request, TEMPLATE, company_context(request, company), fragment=fragment)
 
 
-def _spec(field: str) -> CompanyField:
+def _spec(field: str) -> FieldSpec:
     spec = FIELDS.get(field)
     if spec is None:
         raise Http404("No such field.")
     return spec
 
 
-def _field_fragment(request: OrgRequest, company: Company, spec: CompanyField, form=None):
+def _field_fragment(request: OrgRequest, company: Company, spec: FieldSpec, form=None):
     context = {
         "company": company,
         "f": _field_display(company, spec),

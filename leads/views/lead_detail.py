@@ -46,7 +46,8 @@ TEMPLATE = "leads/lead_detail.html"
 class FieldSpec:
     name: str
     label: str
-    # How the value is shown: text, email, tel, url, company, owner, status.
+    # How the value is shown: text, email, tel, url, company, owner, status (leads);
+    # choice, long (companies).
     kind: str = "text"
 
 
