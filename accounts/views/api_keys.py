@@ -15,7 +15,7 @@ from accounts import services
 from accounts.forms import ApiKeyForm
 from accounts.models import Access, ApiKey, Role, Scope
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page, sort_order
+from accounts.views.pages import page, sort_order
 
 # A new key is shown once: kept in the session only until the page after the redirect.
 NEW_KEY_SESSION = "accounts.new_api_key"

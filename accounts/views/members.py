@@ -13,7 +13,7 @@ from accounts import services
 from accounts.forms import InviteForm, RoleForm
 from accounts.models import Invitation, Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page, sort_order
+from accounts.views.pages import done, page, sort_order
 
 # The name people see: the user's name, else their email address (User.display_name).
 _NAME = Lower(Coalesce(NullIf("user__name", Value("")), "user__email"))

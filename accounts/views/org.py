@@ -14,7 +14,7 @@ from accounts import services, usage
 from accounts.forms import OrganizationForm
 from accounts.models import Event, Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page, sort_order
+from accounts.views.pages import done, page, sort_order
 
 EVENTS_PER_PAGE = 50
 EVENT_SORTS = {"time": ["created_at", "id"]}

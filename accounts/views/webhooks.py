@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.forms import WebhookEndpointForm
 from accounts.models import Role, WebhookDelivery, WebhookEndpoint
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views.pages import done, page
 
 DELIVERIES_SHOWN = 50
 FRAGMENTS = {"deliveries": "deliveries", "endpoint": "endpoint"}

@@ -24,7 +24,7 @@ from django_htmx.http import trigger_client_event
 from accounts.models import Role, User
 from accounts.templatetags.ui import initials
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page, with_toasts
+from accounts.views.pages import page, with_toasts
 from leads import services
 from leads.forms import MoveForm
 from leads.models import Lead, Status

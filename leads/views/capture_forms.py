@@ -22,7 +22,7 @@ from django_ratelimit.core import get_usage
 
 from accounts.models import Membership, Role, User
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views.pages import done, page
 from config.api import error_body
 from leads import capture
 from leads.models import CaptureForm, FormSubmission

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page, sort_order
+from accounts.views.pages import done, page, sort_order
 from leads import scoring
 from leads.models import Company, Lead
 from leads.utils import registered_domain

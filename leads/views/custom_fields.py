@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views.pages import done, page
 from leads.forms import CustomFieldForm, RenameCustomFieldForm
 from leads.models import CustomFieldDefinition, Lead
 

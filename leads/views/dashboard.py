@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import ApiKey, Invitation, Membership, WebhookEndpoint
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page
+from accounts.views.pages import page
 from leads.charts import ChartRow, bar_chart, funnel_chart, percent, with_shares
 from leads.models import Activity, Lead, LeadTask, Status
 from leads.views.lead_detail import describe_activities

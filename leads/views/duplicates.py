@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page
+from accounts.views.pages import page
 from leads import merging
 from leads.models import Company, Lead
 

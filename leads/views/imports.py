@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts import usage
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views.pages import done, page
 from leads import importing
 from leads.importing.forms import MappingForm, UploadForm
 from leads.importing.mapping import detect_vendor, vendor_label

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page
+from accounts.views.pages import page
 from leads import services
 from leads.filters import LeadFilter
 from leads.forms import BulkAction, BulkForm, LeadCreateForm, split_tags

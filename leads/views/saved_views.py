@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import done, page
+from accounts.views.pages import done, page
 from leads.forms import RenameViewForm, SavedViewForm
 from leads.models import SavedView, Status
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET
 
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page
+from accounts.views.pages import page
 from config.tasks import enqueue_on_commit
 from leads import scoring
 from leads.models import CompanySize, Lead, ScoringProfile

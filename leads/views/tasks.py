@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
-from accounts.views._common import page
+from accounts.views.pages import page
 from leads.models import LeadTask
 from leads.views.lead_detail import TEMPLATE, TaskForm, get_lead, lead_context
 

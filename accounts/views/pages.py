@@ -1,4 +1,5 @@
-"""Helpers shared by the accounts HTML views: full page or fragment, and toasts over HTMX."""
+"""Page helpers for every app's HTML views: full page or fragment, toasts over HTMX,
+redirect-after-POST. Public: leads and later apps import them."""
 
 from __future__ import annotations
 
