@@ -83,6 +83,29 @@ class LeadFilter(django_filters.FilterSet):
             return {}
         return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "", [], False)}
 
+    def counted_statuses(self) -> list[str] | None:
+        """When this filter selects active leads by status and nothing else: those statuses
+        ([] for every active lead), so `leads.counts` can give its exact count without
+        counting. None when any other filter is in use (or the filter is invalid)."""
+        if not self.is_bound:
+            return []
+        if not self.form.is_valid():
+            return None
+        used = self.active_filters
+        if set(used) - {"status"}:
+            return None
+        return list(used.get("status", []))
+
+    def known_count(self) -> int | None:
+        """The exact number of leads this filter selects, if known without counting them."""
+        statuses = self.counted_statuses()
+        if statuses is None:
+            return None
+        from leads.counts import status_counts
+
+        by_status = status_counts(self.organization.pk)
+        return sum(n for status, n in by_status.items() if not statuses or status in statuses)
+
 
 def owner_choices_q(organization) -> Q:
     return Q(pk__in=Membership.objects.for_org(organization).values("user_id"))

@@ -196,6 +196,37 @@ class LeadTag(OrgScoped):
         constraints = [models.UniqueConstraint(fields=["lead", "tag"], name="lead_tag_once")]
 
 
+class LeadCount(models.Model):
+    """A change to an organization's number of active leads in one status.
+
+    Written only by database triggers on leads_lead (migration 0003: statement-level with
+    transition tables on PostgreSQL, row-level on SQLite), so every insert, update, delete,
+    bulk_create and queryset.update() is counted, whatever code ran it. The count of a status
+    is the sum of its rows (`leads.counts.status_counts`); compaction folds the rows into one
+    per status now and then. Rows are only ever inserted and folded, never updated in
+    place, so concurrent writers never wait on each other or deadlock.
+
+    No foreign key constraint: deleting an organization deletes its leads, whose triggers
+    write rows here after Django's collector has passed this table; compaction drops the
+    rows of organizations that no longer exist.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(max_length=12)
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "status"], name="lead_count_org")]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.n:+d}"
+
+
 class ActivityKind(models.TextChoices):
     NOTE = "note", "Note"
     STATUS_CHANGE = "status_change", "Status change"

@@ -98,12 +98,26 @@ class LeadPagination(Pagination):
         digest = hashlib.sha256(repr((request.path, params)).encode()).hexdigest()[:40]
         return f"leads:count:{request.org.pk}:{digest}"
 
+    def _known_count(self, request, view) -> int | None:
+        """The exact count from the maintained per-status counts (leads.counts) when the
+        list of all the organization's leads filters by status or not at all."""
+        if not getattr(view, "counts_all_leads", False) or view.action != "list":
+            return None
+        if set(request.query_params) - self._IGNORED - {"status"}:
+            return None
+        lead_filter = LeadFilter(
+            request.query_params, queryset=Lead.objects.none(), organization=request.org
+        )
+        return lead_filter.known_count()
+
     def paginate_queryset(self, queryset, request, view=None) -> list[dict[str, Any]]:
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
         key = self._count_key(request)
-        count = cache.get(key)
+        count = self._known_count(request, view)
+        if count is None:
+            count = cache.get(key)
         if count is None:
             count = queryset.count()
             if count >= self.COUNT_CACHE_FROM:
@@ -205,6 +219,8 @@ class LeadViewSet(OrgScopedViewSet):
     ordering_fields = LEAD_ORDERING_FIELDS
     ordering = ["-created_at", "-id"]
     pagination_class = LeadPagination
+    # The list is every lead of the organization, so its count may come from leads.counts.
+    counts_all_leads = True
 
     def filter_queryset(self, queryset):
         # The list filters select rows to list; an id in the URL reaches archived leads too.

@@ -89,11 +89,22 @@ def sort_order(request: OrgRequest) -> tuple[str, list]:
 
 
 class CappedPaginator(Paginator):
-    """A paginator whose count stops at COUNT_CAP + 1 (one cheap, bounded query)."""
+    """A paginator whose count is known (`known_count`, from the maintained per-status
+    counts) or else stops at COUNT_CAP + 1 (one cheap, bounded query)."""
+
+    def __init__(self, *args, known_count: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_count = known_count
 
     @cached_property
     def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.known_count is None and self.count > COUNT_CAP
 
 
 def lead_path(org_slug: str, lead_id: int) -> str:
@@ -172,7 +183,7 @@ def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confir
     lead_filter, leads, query = filter_leads(request)
     sort, order = sort_order(request)
     rows_query = leads.select_related("company", "owner").only(*ROW_FIELDS).order_by(*order)
-    paginator = CappedPaginator(rows_query, PER_PAGE)
+    paginator = CappedPaginator(rows_query, PER_PAGE, known_count=lead_filter.known_count())
     leads_page = paginator.get_page(request.GET.get("page"))
     rows = list(leads_page.object_list)
     attach_tags(request.org, rows)
@@ -187,8 +198,8 @@ def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confir
         sort=sort,
         leads_page=leads_page,
         rows=rows,
-        total=min(paginator.count, COUNT_CAP),
-        total_capped=paginator.count > COUNT_CAP,
+        total=paginator.count if not paginator.capped else COUNT_CAP,
+        total_capped=paginator.capped,
         bulk_form=bulk_form or BulkForm(organization=request.org),
         bulk_actions=BulkAction.CHOICES,
         confirm=confirm,

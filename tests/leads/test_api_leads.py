@@ -100,9 +100,9 @@ def test_list_query_count_does_not_grow_with_rows(owner_api, org, owner, rows, s
     for n in range(rows):
         factories.make_lead(org, company=company, owner=owner, tags=[f"t{n % 3}", "all"])
     owner_api.get(LEADS)  # the key's last_used_at is written once a minute: not here
-    # API key, membership, the cached count (a miss), COUNT(*), the page of rows (company
-    # and owner joined, tags from a subquery)
-    assert _list_queries(owner_api) == 5
+    # API key, membership, the maintained per-status counts (leads.counts: no COUNT(*)),
+    # the page of rows (company and owner joined, tags from a subquery)
+    assert _list_queries(owner_api) == 4
     assert len(owner_api.get(LEADS + "?limit=100").json()["results"]) == rows
 
 
@@ -201,20 +201,39 @@ def test_limit_and_offset_pages(owner_api, org):
 
 
 def test_big_counts_are_cached_briefly_small_ones_never(owner_api, org, monkeypatch):
+    web = {"source": "web"}
     for _ in range(3):
-        factories.make_lead(org)
-    assert owner_api.get(LEADS).json()["count"] == 3
-    factories.make_lead(org)
-    assert owner_api.get(LEADS).json()["count"] == 4  # below the threshold: exact
+        factories.make_lead(org, source="web")
+    assert owner_api.get(LEADS, web).json()["count"] == 3
+    factories.make_lead(org, source="web")
+    assert owner_api.get(LEADS, web).json()["count"] == 4  # below the threshold: exact
 
     monkeypatch.setattr(LeadPagination, "COUNT_CACHE_FROM", 4)
-    assert owner_api.get(LEADS).json()["count"] == 4
-    factories.make_lead(org)
-    body = owner_api.get(LEADS).json()
+    assert owner_api.get(LEADS, web).json()["count"] == 4
+    factories.make_lead(org, source="web")
+    body = owner_api.get(LEADS, web).json()
     assert body["count"] == 4  # from the cache for a few seconds
     assert len(body["results"]) == 5  # the rows are always current
     # Another filter set is counted on its own.
-    assert owner_api.get(LEADS, {"status": "new"}).json()["count"] == 5
+    assert owner_api.get(LEADS, {"source": "web", "score_max": 100}).json()["count"] == 5
+
+
+def test_unfiltered_and_status_counts_are_exact_at_once(owner_api, org, owner, monkeypatch):
+    """No filter, or status only: the count comes from the maintained per-status counts,
+    never from the cache, so it is exact right after a change."""
+    monkeypatch.setattr(LeadPagination, "COUNT_CACHE_FROM", 1)
+    leads = [factories.make_lead(org) for _ in range(3)]
+    assert owner_api.get(LEADS).json()["count"] == 3
+    services.set_status(lead=leads[0], status="qualified", actor=owner)
+    factories.make_lead(org)
+    assert owner_api.get(LEADS).json()["count"] == 4
+    assert owner_api.get(LEADS, {"status": "new"}).json()["count"] == 3
+    assert owner_api.get(LEADS + "?status=new&status=qualified").json()["count"] == 4
+    services.archive_lead(lead=leads[1], actor=owner)
+    assert owner_api.get(LEADS, {"status": "new"}).json()["count"] == 2
+    assert owner_api.get(LEADS, {"include_archived": "true"}).json()["count"] == 4
+    # An invalid status is a 400, not a count of nothing.
+    assert owner_api.get(LEADS, {"status": "nope"}).status_code == 400
 
 
 # ---------------------------------------------------------------- create
