@@ -6,22 +6,50 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
-from django.utils.timesince import timesince, timeuntil
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _amount(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def _span(earlier: datetime, later: datetime) -> str:
+    """The largest whole unit between two moments: `3 hours`, `2 weeks`, `1 year`. Months
+    and years are calendar ones (10 Jan to 9 Feb is not yet a month)."""
+    seconds = int((later - earlier).total_seconds())
+    if seconds < 3600:
+        return _amount(max(1, seconds // 60), "minute")
+    if seconds < 86400:
+        return _amount(seconds // 3600, "hour")
+    days = seconds // 86400
+    if days < 7:
+        return _amount(days, "day")
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if (later.day, later.time()) < (earlier.day, earlier.time()):
+        months -= 1
+    if months < 1:
+        return _amount(days // 7, "week")
+    if months < 12:
+        return _amount(months, "month")
+    return _amount(months // 12, "year")
+
+
 def relative(value: datetime, now: datetime | None = None) -> str:
-    """One unit, as people say it: `just now`, `3 hours ago`, `in 5 days`."""
+    """One unit, as people say it: `just now`, `3 hours ago`, `in 5 days`. Plain arithmetic
+    rather than Django's timesince: a list page shows a hundred of these, and timesince
+    (translated, calendar-aware to the second) took a tenth of a millisecond each."""
     now = now or timezone.now()
     delta = (value - now).total_seconds()
     if abs(delta) < 60:
         return "just now"
     if delta < 0:
-        return f"{timesince(value, now, depth=1)} ago"
-    return f"in {timeuntil(value, now, depth=1)}"
+        return f"{_span(value, now)} ago"
+    return f"in {_span(now, value)}"
 
 
 @register.filter
@@ -29,15 +57,15 @@ def reltime(value: datetime | None, empty: str = "—"):
     """`3 hours ago` with the exact time on hover, in a <time> element.
 
     The title is the server's time zone; static/js/app.js rewrites it in the reader's own.
+    Everything in it is generated here (digits, month names, the zone's abbreviation), so it
+    needs no escaping.
     """
     if value is None:
         return empty
     local = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        value.isoformat(),
-        date_format(local, "j M Y, H:i T"),
-        relative(value),
+    title = f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M} {local.tzname()}"
+    return mark_safe(
+        f'<time datetime="{value.isoformat()}" title="{title}">{relative(value)}</time>'
     )
 
 

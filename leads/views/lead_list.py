@@ -7,14 +7,12 @@ LeadFilter from the query string, and carry it in every link and form of the pag
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -88,23 +86,92 @@ def sort_order(request: OrgRequest) -> tuple[str, list]:
     return sort, order
 
 
-class CappedPaginator(Paginator):
-    """A paginator whose count is known (`known_count`, from the maintained per-status
-    counts) or else stops at COUNT_CAP + 1 (one cheap, bounded query)."""
+def capped_count(leads: QuerySet) -> int:
+    """How many leads match, stopping at COUNT_CAP + 1 (one bounded query)."""
+    return leads.order_by()[: COUNT_CAP + 1].count()
 
-    def __init__(self, *args, known_count: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.known_count = known_count
 
-    @cached_property
-    def count(self) -> int:
-        if self.known_count is not None:
-            return self.known_count
-        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+class ListPage:
+    """One page of the list, whose total may not be counted.
+
+    Counting the leads that match a filter costs more than reading a page of them once an
+    organization holds tens of thousands, so the page reads PER_PAGE + 1 rows (the extra one
+    says whether there is a next page) and knows its total only when it is cheap: given
+    (`leads.counts` for no filter or status only), or evident (a first page that is not
+    full). Otherwise `count` is None and the page asks for it in a second request
+    (`lead-total`, see lead_list.html), so the rows never wait for the count.
+    """
+
+    def __init__(
+        self,
+        query: QuerySet,
+        number: str | None,
+        per_page: int,
+        count: int | None,
+        *,
+        bounded: bool = False,
+    ):
+        """`count`: the total if known; `bounded`: it came from capped_count (so a count
+        above COUNT_CAP means "more than COUNT_CAP")."""
+        try:
+            self.number = max(1, int(number or 1))
+        except ValueError:
+            self.number = 1
+        self.per_page = per_page
+        self.count, self.bounded = count, bounded
+        if count is not None:
+            self.number = min(self.number, self._last_page())
+        rows = self._read(query)
+        if not rows and self.number > 1:  # past the end: the last page, as Paginator does
+            if self.count is None:
+                self.count, self.bounded = capped_count(query), True
+            self.number = self._last_page()
+            rows = self._read(query)
+        self.has_next = len(rows) > per_page
+        self.object_list = rows[:per_page]
+        if self.count is None and not self.has_next:
+            self.count = self.offset + len(self.object_list)
+
+    def _last_page(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+    def _read(self, query: QuerySet) -> list:
+        return list(query[self.offset : self.offset + self.per_page + 1])
 
     @property
     def capped(self) -> bool:
-        return self.known_count is None and self.count > COUNT_CAP
+        return self.bounded and self.count is not None and self.count > COUNT_CAP
+
+    @property
+    def total(self) -> int | None:
+        return COUNT_CAP if self.capped else self.count
+
+    @property
+    def num_pages(self) -> int | None:
+        return None if self.count is None else max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def start_index(self) -> int:
+        return self.offset + 1 if self.object_list else 0
+
+    def end_index(self) -> int:
+        return self.offset + len(self.object_list)
 
 
 def lead_path(org_slug: str, lead_id: int) -> str:
@@ -179,27 +246,39 @@ def attach_tags(organization, leads: list[Lead]) -> None:
 
 
 def _list_page(request: OrgRequest, *, bulk_form: BulkForm | None = None, confirm=None):
-    """The list page, or for HTMX its `lead-results` fragment (or the bulk confirmation)."""
+    """The list page, or for HTMX its `lead-results` fragment (or the bulk confirmation, or
+    the count of the matching leads that the page asks for when it did not count them)."""
     lead_filter, leads, query = filter_leads(request)
+    if request.htmx and request.htmx.target == "lead-total":
+        total = capped_count(leads)
+        context = {"total": min(total, COUNT_CAP), "total_capped": total > COUNT_CAP}
+        context["num_pages"] = max(1, -(-context["total"] // PER_PAGE))
+        context["has_filters"] = bool(query)
+        return render(request, "leads/lead_list.html#lead-total-counted", context)
     sort, order = sort_order(request)
     rows_query = leads.select_related("company", "owner").only(*ROW_FIELDS).order_by(*order)
-    paginator = CappedPaginator(rows_query, PER_PAGE, known_count=lead_filter.known_count())
-    leads_page = paginator.get_page(request.GET.get("page"))
-    rows = list(leads_page.object_list)
+    count = lead_filter.known_count()
+    bounded = count is None and request.GET.get("count") == "1"
+    if bounded:  # the count asked for without JavaScript (the link in place of the total)
+        count = capped_count(leads)
+    leads_page = ListPage(rows_query, request.GET.get("page"), PER_PAGE, count, bounded=bounded)
+    rows = leads_page.object_list
     attach_tags(request.org, rows)
     org_slug = request.org.slug
+    list_url = reverse("leads:lead_list", args=[org_slug])
     context = filter_context(
         request,
         lead_filter,
         query,
         filter_page="list",
-        filter_action=reverse("leads:lead_list", args=[org_slug]),
+        filter_action=list_url,
         filter_target="#lead-results",
         sort=sort,
         leads_page=leads_page,
         rows=rows,
-        total=paginator.count if not paginator.capped else COUNT_CAP,
-        total_capped=paginator.capped,
+        total=leads_page.total,
+        total_capped=leads_page.capped,
+        count_url=f"{list_url}?{query}&count=1" if query else f"{list_url}?count=1",
         bulk_form=bulk_form or BulkForm(organization=request.org),
         bulk_actions=BulkAction.CHOICES,
         confirm=confirm,
