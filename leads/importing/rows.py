@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -96,8 +96,9 @@ class ParsedRow:
     def email(self) -> str:
         return self.fields.get("email", "")
 
-    @property
+    @cached_property
     def name_key(self) -> tuple[str, str, str] | None:
+        """Read once the row is parsed (its names and domain no longer change)."""
         first = self.fields.get("first_name", "").lower()
         last = self.fields.get("last_name", "").lower()
         if first and last and self.domain:

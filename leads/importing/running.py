@@ -13,6 +13,7 @@ import csv
 import io
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, BinaryIO
@@ -46,7 +47,7 @@ from leads.models import (
 )
 
 USAGE_ACTION = "leads.import_row"
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 5000
 # A task hands the rest of a long file to a fresh task after this long, well inside
 # Q_CLUSTER's timeout, so no single task is killed halfway.
 TIME_BUDGET_SECONDS = 120
@@ -300,16 +301,24 @@ def run(
             # Rows of chunks committed by an earlier attempt are read past, not redone.
             next(islice(records, job.processed_rows, job.processed_rows), None)
             position = job.processed_rows
-            while chunk := list(islice(records, CHUNK_ROWS)):
-                if not _run_chunk(job, position, chunk):
-                    return RunResult(ImportStatus.RUNNING)  # another worker holds the job
-                position += len(chunk)
-                if time.monotonic() > deadline:
-                    from config.tasks import enqueue_on_commit
-                    from leads.tasks import run_import
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as reader:
+                # The next chunk is read and parsed (no database) on a second thread while
+                # this one waits for PostgreSQL to write and commit the current one.
+                ahead = reader.submit(_read_chunk, job, records)
+                while True:
+                    chunk, parsed = ahead.result()
+                    if not chunk:
+                        break
+                    ahead = reader.submit(_read_chunk, job, records)
+                    if not _run_chunk(job, position, chunk, parsed):
+                        return RunResult(ImportStatus.RUNNING)  # another worker holds the job
+                    position += len(chunk)
+                    if time.monotonic() > deadline:
+                        from config.tasks import enqueue_on_commit
+                        from leads.tasks import run_import
 
-                    enqueue_on_commit(run_import, organization_id, job_id)
-                    return RunResult(ImportStatus.RUNNING, continued=True)
+                        enqueue_on_commit(run_import, organization_id, job_id)
+                        return RunResult(ImportStatus.RUNNING, continued=True)
         finally:
             stream.close()
     except UnreadableFile as exc:
@@ -328,9 +337,24 @@ def run(
     return RunResult(_finish(job))
 
 
-def _run_chunk(job: ImportJob, position: int, records: list[tuple[int, list[str]]]) -> bool:
+def _read_chunk(
+    job: ImportJob, records: Iterator[tuple[int, list[str]]]
+) -> tuple[list[tuple[int, list[str]]], list[ParsedRow]]:
+    """The next CHUNK_ROWS records and their parsed rows; empty lists at the end."""
+    chunk = list(islice(records, CHUNK_ROWS))
+    return chunk, _parse(job, chunk)
+
+
+def _run_chunk(
+    job: ImportJob,
+    position: int,
+    records: list[tuple[int, list[str]]],
+    parsed: list[ParsedRow] | None = None,
+) -> bool:
     """One transaction: claim rows [position, position + n), write them, add the counts.
-    Retried when a concurrent writer took an email between our lookup and our insert."""
+    Retried when a concurrent writer took an email between our lookup and our insert.
+    `parsed` are the records already parsed, used by the first attempt only (a failed
+    attempt leaves its decisions on the rows)."""
     companies = company_cache(job)
     for attempt in range(3):
         try:
@@ -342,7 +366,7 @@ def _run_chunk(job: ImportJob, position: int, records: list[tuple[int, list[str]
                     companies.rolled_back()
                     return False
                 counts = Counts()
-                rows = _parse(job, records)
+                rows = parsed if parsed is not None and not attempt else _parse(job, records)
                 for batch in _batches(rows):
                     decide(job, batch)
                     counts.add(write(job, batch, job.tags))

@@ -28,7 +28,6 @@ from leads.models import (
     ImportRowError,
     Lead,
     LeadTag,
-    Suppression,
 )
 
 # ImportChange.previous key for the tags an update added (removed again by a revert).
@@ -53,53 +52,107 @@ class Counts:
         return self.created + self.updated + self.skipped + self.failed
 
 
+def _postgres() -> bool:
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+
+
+def _one_of(column: str, values, params: list) -> str:
+    """SQL for `column` equal to one of `values` (not empty), its parameters added to
+    `params`: one array parameter on PostgreSQL, so the query text stays short however many
+    values there are; an IN list elsewhere."""
+    values = list(values)
+    if _postgres():
+        params.append(values)
+        return f"{column} = ANY(%s)"
+    params.extend(values)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _suppressed(org_id: int, emails: set[str]) -> set[str]:
+    params: list = [org_id]
+    where = _one_of("email", emails, params)
+    sql = f"SELECT email FROM leads_suppression WHERE organization_id = %s AND {where}"  # noqa: S608 (placeholders)
+    return {email for (email,) in _fetch(sql, params)}
+
+
+def _active_by_email(org_id: int, emails: set[str]) -> dict[str, int]:
+    """{email: id} of the organization's active leads with one of these emails (at most one
+    each: an email belongs to one active lead)."""
+    if _postgres():
+        # One probe of the (organization, email) index per email, whatever the planner
+        # believes of a table nobody has analyzed: a plain `email = ANY(...)` is planned as
+        # a scan of every lead of the organization once its statistics are stale.
+        sql = (
+            "SELECT found.id, found.email FROM unnest(%s::text[]) AS wanted(email) "
+            "CROSS JOIN LATERAL (SELECT id, email FROM leads_lead "
+            "WHERE organization_id = %s AND archived_at IS NULL AND email = wanted.email "
+            "LIMIT 1) AS found"
+        )
+        params: list = [list(emails), org_id]
+    else:
+        params = [org_id]
+        where = _one_of("email", emails, params)
+        sql = (
+            "SELECT id, email FROM leads_lead "  # noqa: S608 (placeholders)
+            f"WHERE organization_id = %s AND archived_at IS NULL AND {where}"
+        )
+    return {email: pk for pk, email in _fetch(sql, params)}
+
+
+def _active_by_name(
+    org_id: int, rows: list[ParsedRow], *, without_email: bool
+) -> dict[tuple[str, str, str], tuple[int, str]]:
+    """{(lower first, lower last, company domain): (id, email)} of the organization's active
+    leads whose company has one of the rows' domains, the lowest id first."""
+    params: list = [org_id]
+    where = [
+        _one_of("c.domain", {row.domain for row in rows}, params),
+        _one_of("lower(l.first_name)", {row.name_key[0] for row in rows}, params),
+        _one_of("lower(l.last_name)", {row.name_key[1] for row in rows}, params),
+    ]
+    if without_email:
+        # A row with an email matches by name only a lead that has none.
+        where.append("l.email = ''")
+    sql = (
+        "SELECT l.id, l.email, lower(l.first_name), lower(l.last_name), c.domain "
+        "FROM leads_lead l INNER JOIN leads_company c ON c.id = l.company_id "
+        "WHERE l.organization_id = %s AND l.archived_at IS NULL AND "
+        + " AND ".join(where)
+        + " ORDER BY l.id"
+    )
+    found: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for pk, email, first, last, domain in _fetch(sql, params):
+        found.setdefault((first, last, domain), (pk, email))
+    return found
+
+
 def decide(job: ImportJob, rows: list[ParsedRow]) -> None:
     """Set each importable row's action: create, update, or skip with the reason. Rows in
     one call must not share an email or a name key (the runner splits batches there).
-    Three queries at most: suppressions, leads by email, leads by name and domain."""
-    org = job.organization
+    Three queries at most, of ids and keys: suppressions, leads by email, leads by name
+    and domain; a fourth reads the leads to update when the policy is update."""
+    org_id = job.organization_id
     pending = [row for row in rows if not row.action]
     emails = {row.email for row in pending if row.email}
-    suppressed = (
-        set(
-            Suppression.objects.for_org(org)
-            .filter(email__in=emails)
-            .values_list("email", flat=True)
-        )
-        if emails
-        else set()
-    )
-    by_email = (
-        {
-            lead.email: lead
-            for lead in Lead.objects.for_org(org).active().filter(email__in=emails - suppressed)
-        }
-        if emails - suppressed
-        else {}
-    )
+    suppressed = _suppressed(org_id, emails) if emails else set()
+    by_email = _active_by_email(org_id, emails - suppressed) if emails - suppressed else {}
     name_rows = [
         row
         for row in pending
         if row.name_key and row.email not in suppressed and row.email not in by_email
     ]
-    by_name: dict[tuple[str, str, str], Lead] = {}
-    if name_rows:
-        candidates = Lead.objects.for_org(org).active()
-        if all(row.email for row in name_rows):
-            # A row with an email matches by name only a lead that has none.
-            candidates = candidates.filter(email="")
-        candidates = (
-            candidates.filter(company__domain__in={row.domain for row in name_rows})
-            .annotate(lower_first=Lower("first_name"), lower_last=Lower("last_name"))
-            .filter(
-                lower_first__in={row.name_key[0] for row in name_rows},
-                lower_last__in={row.name_key[1] for row in name_rows},
-            )
-            .select_related("company")
-            .order_by("id")
-        )
-        for lead in candidates:
-            by_name.setdefault((lead.lower_first, lead.lower_last, lead.company.domain), lead)
+    by_name = (
+        _active_by_name(org_id, name_rows, without_email=all(row.email for row in name_rows))
+        if name_rows
+        else {}
+    )
+    matches: list[tuple[ParsedRow, int, str]] = []
     for row in pending:
         if row.email and row.email in suppressed:
             row.skip(
@@ -107,25 +160,34 @@ def decide(job: ImportJob, rows: list[ParsedRow]) -> None:
                 "bounced or erased), so it is never imported again"
             )
             continue
-        lead, matched = by_email.get(row.email) if row.email else None, "email address"
-        if lead is None and row.name_key:
+        lead_id, matched = by_email.get(row.email) if row.email else None, "email address"
+        if lead_id is None and row.name_key:
             candidate = by_name.get(row.name_key)
             # A different email on both sides means two people who share a name.
-            if candidate is not None and not (row.email and candidate.email):
-                lead, matched = candidate, "name and company domain"
-        if lead is None:
+            if candidate is not None and not (row.email and candidate[1]):
+                lead_id, matched = candidate[0], "name and company domain"
+        if lead_id is None:
             row.action = "create"
-        elif job.on_duplicate == DuplicatePolicy.UPDATE:
-            row.action, row.existing = "update", lead
+        else:
+            matches.append((row, lead_id, matched))
+    if job.on_duplicate == DuplicatePolicy.UPDATE:
+        leads = Lead.objects.in_bulk([lead_id for _row, lead_id, _matched in matches])
+    for row, lead_id, matched in matches:
+        if job.on_duplicate == DuplicatePolicy.UPDATE:
+            lead = leads.get(lead_id)
+            if lead is None:  # deleted since the lookup
+                row.action = "create"
+            else:
+                row.action, row.existing = "update", lead
         elif job.on_duplicate == DuplicatePolicy.CREATE and matched != "email address":
             row.action = "create"
         elif job.on_duplicate == DuplicatePolicy.CREATE:
             row.skip(
-                f"{SKIPPED_PREFIX}lead #{lead.pk} already has this email address, and an email "
+                f"{SKIPPED_PREFIX}lead #{lead_id} already has this email address, and an email "
                 "belongs to one active lead only"
             )
         else:
-            row.skip(f"{SKIPPED_PREFIX}already in Prospector as lead #{lead.pk} (same {matched})")
+            row.skip(f"{SKIPPED_PREFIX}already in Prospector as lead #{lead_id} (same {matched})")
 
 
 @dataclass

@@ -164,11 +164,11 @@ def test_a_crashed_run_resumes_after_its_last_chunk(org, owner, capture, monkeyp
     real = running._run_chunk
     calls = {"n": 0}
 
-    def crash_on_third(job_, position, records):
+    def crash_on_third(job_, position, records, *parsed):
         calls["n"] += 1
         if calls["n"] == 3:
             raise SystemExit("worker killed")  # not an Exception: nothing marks the job failed
-        return real(job_, position, records)
+        return real(job_, position, records, *parsed)
 
     monkeypatch.setattr(running, "_run_chunk", crash_on_third)
     with pytest.raises(SystemExit):
