@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import lru_cache
 
+import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from phonenumbers import geocoder
 
 from accounts.models import Access, Membership, Role, Scope, User, WebhookEndpoint
 
@@ -46,6 +49,33 @@ class OrganizationForm(forms.Form):
         if not name:
             raise ValidationError("Enter a name.")
         return name
+
+
+@lru_cache(maxsize=1)
+def country_choices() -> list[tuple[str, str]]:
+    """Every country phonenumbers knows, by English name: ("DE", "Germany (+49)")."""
+    choices = []
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(region)
+        name = geocoder.country_name_for_number(example, "en") if example else ""
+        code = phonenumbers.country_code_for_region(region)
+        choices.append((region, f"{name or region} (+{code})"))
+    return sorted(choices, key=lambda choice: choice[1])
+
+
+class OrganizationSettingsForm(OrganizationForm):
+    """The general settings: the name, and the country of phone numbers typed without one."""
+
+    default_country = forms.ChoiceField(
+        required=False,
+        label="Default country for phone numbers",
+        help_text="Numbers typed or imported without a country code (“030 1234567”) are read "
+        "as this country's. Without one, such numbers are kept as typed.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_country"].choices = [("", "None"), *country_choices()]
 
 
 class InvitationSignupForm(forms.Form):

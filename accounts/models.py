@@ -112,6 +112,9 @@ class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT)
+    # ISO 3166-1 alpha-2 ("DE"): the country of phone numbers written without a country code
+    # ("030 1234567"), so they still become E.164. Empty: such numbers are kept as typed.
+    default_country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -281,10 +281,12 @@ def revoke_access_token(*, token: AccessToken) -> None:
 
 def rename_organization(*, organization: Organization, name: str, actor: User) -> Organization:
     """Rename the organization. The slug stays, so bookmarks and API clients keep working.
-    Atomic; records `organization.renamed`."""
+    Atomic; records `organization.renamed` (nothing when the name is the same)."""
     with transaction.atomic():
         previous = organization.name
         organization.name = name.strip()
+        if organization.name == previous:
+            return organization
         organization.save(update_fields=["name"])
         events.emit(
             organization,
@@ -293,6 +295,24 @@ def rename_organization(*, organization: Organization, name: str, actor: User) -
             actor=actor,
         )
     return organization
+
+
+def set_default_country(*, organization: Organization, country: str, actor: User) -> None:
+    """The country of phone numbers written without a country code ("" for none). Records
+    `organization.updated` when it changes."""
+    country = country.upper()
+    if organization.default_country == country:
+        return
+    with transaction.atomic():
+        previous = organization.default_country
+        organization.default_country = country
+        organization.save(update_fields=["default_country"])
+        events.emit(
+            organization,
+            "organization.updated",
+            {"default_country": {"from": previous, "to": country}},
+            actor=actor,
+        )
 
 
 def register_invited_user(*, invitation: Invitation, name: str, password: str) -> Membership:

@@ -228,7 +228,7 @@ def create_lead(
     fields["email"] = normalize_email(fields.get("email"))
     if fields.get("phone") and not fields.get("phone_raw"):
         fields["phone_raw"] = fields["phone"]
-        fields["phone"] = normalize_phone(fields["phone"])
+        fields["phone"] = normalize_phone(fields["phone"], organization.default_country or None)
     with transaction.atomic():
         existing = active_lead_with_email(organization, fields["email"])
         if existing is not None:
@@ -267,7 +267,9 @@ def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any]) -> L
         changes["email"] = normalize_email(changes["email"])
     if "phone" in changes:
         changes["phone_raw"] = changes["phone"] or ""
-        changes["phone"] = normalize_phone(changes["phone"])
+        changes["phone"] = normalize_phone(
+            changes["phone"], lead.organization.default_country or None
+        )
     diff = {}
     for field, new in changes.items():
         old = getattr(lead, field)

@@ -56,6 +56,10 @@ class OrganizationSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.SlugField()
     created_at = serializers.DateTimeField()
+    default_country = serializers.CharField(
+        help_text="ISO 3166-1 alpha-2 country of phone numbers given without a country code "
+        "(empty: such numbers are kept as given)."
+    )
     role = serializers.ChoiceField(choices=Role.choices, help_text="Your role here.")
     plan = PlanSerializer(allow_null=True)
     usage = UsageSerializer(help_text="This month's usage against the plan's limits.")
@@ -79,6 +83,7 @@ class OrganizationView(APIView):
             "name": org.name,
             "slug": org.slug,
             "created_at": org.created_at,
+            "default_country": org.default_country,
             "role": request.membership.role,
             "plan": usage.plan_for(org),
             "usage": {

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services, usage
-from accounts.forms import OrganizationForm
+from accounts.forms import OrganizationForm, OrganizationSettingsForm
 from accounts.models import Event, Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import done, page, sort_order
@@ -55,15 +55,22 @@ def org_settings(request: OrgRequest):
     can_manage = request.membership.can_manage
     if request.method == "POST" and not can_manage:
         raise PermissionDenied("Only owners and admins can rename the organization.")
-    form = OrganizationForm(request.POST or None, initial={"name": request.org.name})
+    org = request.org
+    initial = {"name": org.name, "default_country": org.default_country}
+    form = OrganizationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.rename_organization(
-            organization=request.org, name=form.cleaned_data["name"], actor=request.user
+            organization=org, name=form.cleaned_data["name"], actor=request.user
         )
-        messages.success(request, f"Renamed to {request.org.name}.")
+        services.set_default_country(
+            organization=org, country=form.cleaned_data["default_country"], actor=request.user
+        )
+        messages.success(request, "Settings saved.")
         if not request.htmx:
-            return redirect("org_settings", org_slug=request.org.slug)
-        form = OrganizationForm(initial={"name": request.org.name})
+            return redirect("org_settings", org_slug=org.slug)
+        form = OrganizationSettingsForm(
+            initial={"name": org.name, "default_country": org.default_country}
+        )
     context = {"form": form, "can_manage": can_manage}
     return page(request, "accounts/settings_general.html", context, fragment="org-form")
 

@@ -106,7 +106,40 @@ def test_rename_with_htmx_returns_the_form_fragment_and_a_toast(owner_client, or
     assert response.status_code == 200
     assert b"<html" not in response.content
     assert b'id="org-form"' in response.content
-    assert "Renamed to Acme 2" in response["HX-Trigger"]
+    assert "Settings saved." in response["HX-Trigger"]
+
+
+def test_the_default_country_reads_phone_numbers_without_a_country_code(owner_client, org, owner):
+    from leads import services as lead_services
+
+    page = owner_client.get(f"/o/{org.slug}/settings/general/").content.decode()
+    assert '<option value="DE">Germany (+49)</option>' in page
+    response = owner_client.post(
+        f"/o/{org.slug}/settings/general/", {"name": org.name, "default_country": "DE"}
+    )
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.default_country == "DE"
+    event = Event.objects.for_org(org).get(type="organization.updated")
+    assert event.payload == {"default_country": {"from": "", "to": "DE"}}
+    assert not Event.objects.for_org(org).filter(type="organization.renamed").exists()
+
+    lead = lead_services.create_lead(
+        organization=org, actor=owner, data={"first_name": "Max", "phone": "030 1234567"}
+    )
+    assert (lead.phone, lead.phone_raw) == ("+49301234567", "030 1234567")
+    lead = lead_services.update_lead(lead=lead, actor=owner, changes={"phone": "0171 2345678"})
+    assert lead.phone == "+491712345678"
+    # A number with its own country code keeps it.
+    lead = lead_services.update_lead(lead=lead, actor=owner, changes={"phone": "+1 415 555 0123"})
+    assert lead.phone == "+14155550123"
+
+    response = owner_client.post(
+        f"/o/{org.slug}/settings/general/", {"name": org.name, "default_country": "XX"}
+    )
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    org.refresh_from_db()
+    assert org.default_country == "DE"
 
 
 def test_member_and_viewer_may_read_but_not_rename(member_client, org, viewer):
