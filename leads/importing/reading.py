@@ -213,3 +213,22 @@ def iter_data_rows(
     records = iter_records(stream, encoding, delimiter)
     next(records, None)
     yield from records
+
+
+def count_data_rows(stream: BinaryIO, encoding: str, delimiter: str) -> int:
+    """How many records iter_data_rows yields, without building them."""
+    text = text_stream(stream, encoding)
+    reader = csv.reader(text, delimiter=delimiter, strict=False)
+    count, line = -1, 1  # -1: the header
+    try:
+        for cells in reader:
+            line = reader.line_num + 1
+            # What iter_records skips: nothing, or one blank cell.
+            if len(cells) > 1 or (cells and cells[0].strip()):
+                count += 1
+    except csv.Error as exc:
+        raise UnreadableFile(f"Line {line}: the CSV is malformed ({exc}).") from exc
+    finally:
+        with contextlib.suppress(ValueError):
+            text.detach()
+    return max(count, 0)

@@ -28,6 +28,7 @@ from leads.importing import mapping as mappings
 from leads.importing.reading import (
     MAX_UPLOAD_BYTES,
     UnreadableFile,
+    count_data_rows,
     iter_data_rows,
     sniff,
 )
@@ -254,7 +255,7 @@ def start_job(
 def _count_rows(job: ImportJob) -> int:
     stream = _open(job)
     try:
-        return sum(1 for _record in iter_data_rows(stream, job.encoding, job.delimiter))
+        return count_data_rows(stream, job.encoding, job.delimiter)
     finally:
         stream.close()
 
