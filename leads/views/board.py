@@ -220,19 +220,21 @@ def prepare_cards(request: OrgRequest, cards: list[Card], query: str, *, can_mov
 
 def _board_context(request: OrgRequest) -> dict:
     lead_filter, leads, query = filter_leads(request, board=True)
-    counts = _counts(lead_filter, leads)
     columns = []
     for value, label in Status.choices:
         cards, cursor = _column_cards(leads, value)
-        columns.append(
-            {
-                "status": value,
-                "label": label,
-                "count": counts.get(value, 0),
-                "cards": cards,
-                "next": cursor,
-            }
-        )
+        columns.append({"status": value, "label": label, "cards": cards, "next": cursor})
+    # The column counts: kept by leads.counts without filters; evident when every column
+    # fits on the board; otherwise the heads ask for them once the board is shown (a
+    # GROUP BY over every matching lead should not hold up the cards).
+    if lead_filter.counted_statuses() == []:
+        counts = status_counts(lead_filter.organization.pk)
+    elif not any(column["next"] for column in columns):
+        counts = {column["status"]: len(column["cards"]) for column in columns}
+    else:
+        counts = None
+    for column in columns:
+        column["count"] = None if counts is None else counts.get(column["status"], 0)
     can_move = request.membership.can_write
     prepare_cards(
         request,
@@ -251,21 +253,28 @@ def _board_context(request: OrgRequest) -> dict:
         filter_action=reverse("leads:board", args=[org_slug]),
         filter_target="#board",
         columns=columns,
-        total=sum(counts.values()),
+        total=None if counts is None else sum(counts.values()),
         can_move=can_move,
         import_url=import_path(org_slug),
     )
 
 
 def _heads_context(request: OrgRequest) -> dict:
-    """The column heads alone (refreshed after a move): the counts, one query."""
+    """The column heads alone (asked for by a board shown without its counts, and after
+    every move): the counts, one query."""
     lead_filter, leads, query = filter_leads(request, board=True)
     counts = _counts(lead_filter, leads)
     columns = [
         {"status": value, "label": label, "count": counts.get(value, 0)}
         for value, label in Status.choices
     ]
-    return {"columns": columns, "filter_query": query}
+    return {
+        "columns": columns,
+        "filter_query": query,
+        "total": sum(counts.values()),
+        "has_filters": bool(query),
+        "update_total": True,
+    }
 
 
 @org_member_required

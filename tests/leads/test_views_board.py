@@ -269,18 +269,52 @@ def _fill(org, n: int, owner) -> None:
         services.set_status(lead=lead, status=Status.values[i % 6], actor=owner)
 
 
-@pytest.mark.parametrize("size", [3, 40])
+@pytest.mark.parametrize(("size", "column_size"), [(3, 50), (40, 50), (40, 3)])
 def test_the_board_runs_a_constant_number_of_queries(
-    member_client, org, owner, size, django_assert_num_queries
+    member_client, org, owner, size, column_size, django_assert_num_queries, monkeypatch
 ):
+    monkeypatch.setattr(board_views, "COLUMN_SIZE", column_size)
     _fill(org, size, owner)
     member_client.get(_board(org))  # the first visit remembers the organization (an UPDATE)
-    # session, user, membership+organization; column counts (GROUP BY); six columns; the
-    # cards' tags; the filter bar's members and tags; the sidebar's organizations and saved views
-    with django_assert_num_queries(15):
+    # session, user, membership+organization; six columns; the cards' tags; the filter bar's
+    # members and tags; the sidebar's organizations and saved views. No count: with filters,
+    # columns that fit count themselves, and full ones are counted by the heads' own request.
+    with django_assert_num_queries(14):
         response = member_client.get(f"{_board(org)}?tag=all&score_min=0")
     assert response.status_code == 200
+    counts = [c["count"] for c in response.context["columns"]]
+    if size <= column_size:
+        assert sum(counts) == size
+    else:
+        assert counts == [None] * 6
+    # Without filters the counts kept by leads.counts cost one small query.
+    with django_assert_num_queries(15):
+        response = member_client.get(_board(org))
     assert sum(c["count"] for c in response.context["columns"]) == size
+
+
+def test_a_filtered_board_with_full_columns_loads_its_counts(
+    member_client, org, owner, monkeypatch
+):
+    monkeypatch.setattr(board_views, "COLUMN_SIZE", 2)
+    _fill(org, 14, owner)  # three leads in each of the first two columns, two in the others
+    html = member_client.get(f"{_board(org)}?tag=all").content.decode()
+    assert "Counting the leads that match these filters…" in html
+    assert 'hx-trigger="load, leadMoved from:body"' in html
+    assert html.count('…<span class="visually-hidden"> (counting)</span>') == 6
+    heads = member_client.get(
+        f"{_board(org)}?tag=all", headers={"HX-Request": "true", "HX-Target": "board-heads"}
+    ).content.decode()
+    assert 'id="head-new"' in heads and "<html" not in heads
+    assert '<span class="board-count">3<span class="visually-hidden"> leads</span>' in heads
+    assert (
+        '<p class="muted small" id="board-total" aria-live="polite" hx-swap-oob="true">'
+        "14 leads match these filters</p>"
+    ) in heads
+    # Columns that fit are counted by the board itself.
+    html = member_client.get(f"{_board(org)}?tag=t0").content.decode()
+    assert "Counting" not in html and 'hx-trigger="leadMoved from:body"' in html
+    assert "4 leads match these filters" in html
 
 
 def test_the_count_refresh_runs_four_queries(member_client, org, owner, django_assert_num_queries):
