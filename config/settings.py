@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "leads",
+    "enrichment",
 ]
 
 MIDDLEWARE = [

@@ -97,6 +97,29 @@ def populate_org(org: Organization) -> None:
             organization=org, endpoint=endpoint, event=event, defaults={"next_attempt_at": None}
         )
     _populate_leads(org, owner)
+    _populate_enrichment(org, owner)
+
+
+def _populate_enrichment(org: Organization, owner: User) -> None:
+    from enrichment.models import EnrichmentJob, EnrichmentResult, JobStatus, ResultStatus
+    from leads.models import Company
+
+    companies = list(Company.objects.for_org(org)[:2])
+    for n in range(2):
+        job = EnrichmentJob.objects.create(
+            organization=org, created_by=owner, status=JobStatus.COMPLETED, total=2, completed=2
+        )
+        for position, company in enumerate(companies):
+            EnrichmentResult.objects.create(
+                organization=org,
+                job=job,
+                position=position,
+                company=company,
+                query={"name": company.name, "domain": company.domain},
+                status=ResultStatus.SUCCEEDED,
+                profile={"name": company.name, "domain": company.domain, "industry": f"I{n}"},
+                sources={"industry": {"url": "https://example.com/", "method": "json-ld"}},
+            )
 
 
 def make_company(org: Organization, **fields):
