@@ -306,16 +306,27 @@ def _new_company(org, row: ParsedRow, name: str, domain: str) -> Company:
     )
 
 
+class JsonText(str):
+    """A JSONField value already serialized (insert_rows passes it to COPY as it is)."""
+
+
 def _activity(job: ImportJob, lead_id: int, row: ParsedRow, action: str, now, changes=None):
     """An IMPORT activity as a row of ACTIVITY_COLUMNS."""
-    data: dict[str, Any] = {
-        "import_id": job.pk,
-        "file": job.original_filename,
-        "line": row.line,
-        "action": action,
-    }
     if changes:
-        data["changes"] = changes
+        data: Any = {
+            "import_id": job.pk,
+            "file": job.original_filename,
+            "line": row.line,
+            "action": action,
+            "changes": changes,
+        }
+    else:
+        # json.dumps of {"import_id", "file", "line", "action"}, the constant parts once.
+        head = job.__dict__.get("_import_activity_head")
+        if head is None:
+            head = json.dumps({"import_id": job.pk, "file": job.original_filename})[:-1]
+            job.__dict__["_import_activity_head"] = head
+        data = JsonText(f'{head}, "line": {row.line:d}, "action": {json.dumps(action)}}}')
     return (
         job.organization_id,
         lead_id,
@@ -468,6 +479,8 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
 
 
 def _json_text(value: Any) -> str | None:
+    if type(value) is JsonText:
+        return value
     # The empty values every new lead and created-change holds are constants.
     if value == {}:
         return "{}"
@@ -488,7 +501,15 @@ def insert_rows(
     # The wrapper itself, not django.db.connection: its proxy costs a lookup per value.
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        objects = [
+            model(
+                **{
+                    column: json.loads(value) if type(value) is JsonText else value
+                    for column, value in zip(columns, row, strict=True)
+                }
+            )
+            for row in rows
+        ]
         model.objects.bulk_create(objects, batch_size=1000)
         return [obj.pk for obj in objects] if with_ids else []
     meta = model._meta
@@ -497,8 +518,10 @@ def insert_rows(
     ids: list[int] = []
     with connection.cursor() as cursor:
         if with_ids:
+            # The sequence looked up once, not once per id.
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+                "SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, %s)",
                 [meta.db_table, meta.pk.column, len(rows)],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
