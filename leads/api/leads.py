@@ -8,11 +8,14 @@ way as in the browser; a status change only ever goes through `services.set_stat
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Subquery, Sum
+from django.db.models.functions import Coalesce, Lower
+from django.http import HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -37,10 +40,13 @@ from leads.api.serializers import (
     MessageSerializer,
     lead_rows,
     lead_values,
+    pg_lead_page,
+    pg_page_can_order,
     read_lead,
 )
+from leads.counts import COMPACT_FROM, compact, status_counts
 from leads.filters import LeadFilter
-from leads.models import Activity, ActivityKind, Lead, LeadTag
+from leads.models import Activity, ActivityKind, Lead, LeadCount, LeadTag
 
 _FILTER_PARAMS = frozenset(LeadFilter.base_filters)
 
@@ -78,8 +84,10 @@ class LeadPagination(Pagination):
     """Limit/offset over leads, answering pages of lead `values()` rows (see
     leads.api.serializers), with a cheap `count` on big organizations.
 
-    Counting every matching lead costs more than reading a page of them once an
-    organization holds tens of thousands, so a count of at least COUNT_CACHE_FROM rows is
+    Unfiltered or filtered by status only, the count is exact and comes with the page in
+    the same query, summed from the maintained per-status counts (leads.counts). With
+    other filters, counting every matching lead costs more than reading a page of them once
+    an organization holds tens of thousands, so a count of at least COUNT_CACHE_FROM rows is
     kept for COUNT_CACHE_SECONDS per organization, path and filter set (in the shared cache,
     so every web process sees it). Smaller counts are always exact and never cached. The
     count runs on the filtered queryset itself, before the company and owner joins.
@@ -98,26 +106,91 @@ class LeadPagination(Pagination):
         digest = hashlib.sha256(repr((request.path, params)).encode()).hexdigest()[:40]
         return f"leads:count:{request.org.pk}:{digest}"
 
-    def _known_count(self, request, view) -> int | None:
-        """The exact count from the maintained per-status counts (leads.counts) when the
-        list of all the organization's leads filters by status or not at all."""
+    def _counted_statuses(self, request, view) -> list[str] | None:
+        """When the list of all the organization's leads filters by status or not at all:
+        those statuses ([] for every active lead), whose exact count the maintained
+        per-status counts (leads.counts) give without counting. Else None."""
         if not getattr(view, "counts_all_leads", False) or view.action != "list":
             return None
-        if set(request.query_params) - self._IGNORED - {"status"}:
+        filtered = set(request.query_params) - self._IGNORED
+        if not filtered:
+            # What LeadFilter.counted_statuses() answers here, without building its form.
+            return []
+        if filtered != {"status"}:
             return None
         lead_filter = LeadFilter(
             request.query_params, queryset=Lead.objects.none(), organization=request.org
         )
-        return lead_filter.known_count()
+        return lead_filter.counted_statuses()
+
+    def _page_and_known_count(self, queryset, request, statuses: list[str]):
+        """The page of rows, each carrying the count as leads.counts.status_counts() sums
+        it (from subqueries the database runs once): one query for both. An empty page
+        asks leads.counts itself."""
+        organization_id = request.org.pk
+        counts = LeadCount.objects.filter(organization_id=organization_id).order_by()
+        per_org = counts.values("organization_id")
+        chosen = counts.filter(status__in=statuses) if statuses else counts
+        total = chosen.values("organization_id").annotate(total=Sum("n")).values("total")
+        pile = per_org.annotate(rows=Count("id")).values("rows")
+        rows = list(
+            lead_values(queryset, request.org).annotate(
+                known_count=Coalesce(Subquery(total), 0), count_rows=Subquery(pile)
+            )[self.offset : self.offset + self.limit]
+        )
+        if not rows:
+            by_status = status_counts(organization_id)
+            return rows, sum(n for s, n in by_status.items() if not statuses or s in statuses)
+        if (rows[0]["count_rows"] or 0) > COMPACT_FROM:
+            compact(organization_id)  # as status_counts() does once rows pile up
+        return rows, rows[0]["known_count"]
+
+    def json_response(self, queryset, request, view) -> HttpResponse | None:
+        """The whole page as JSON written by PostgreSQL (leads.api.serializers.pg_lead_page)
+        when the list filters by status or not at all: the rows and the count in one query,
+        then joined as text. None elsewhere (SQLite, other filters), for the page of rows."""
+        if connection.vendor != "postgresql":
+            return None
+        statuses = self._counted_statuses(request, view)
+        ordering = tuple(queryset.query.order_by)
+        if statuses is None or not pg_page_can_order(ordering):
+            return None
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        organization_id = request.org.pk
+        rows, count, count_rows = pg_lead_page(
+            organization_id,
+            statuses=statuses,
+            ordering=ordering,
+            limit=self.limit,
+            offset=self.offset,
+        )
+        if count is None:  # an empty page
+            by_status = status_counts(organization_id)
+            count = sum(n for s, n in by_status.items() if not statuses or s in statuses)
+        elif count_rows > COMPACT_FROM:
+            compact(organization_id)  # as status_counts() does once rows pile up
+        self.count = count
+        # The keys, their order and the separators of DRF's JSONRenderer (the rows keep
+        # PostgreSQL's spacing), and its escapes for JavaScript's line separators.
+        body = (
+            f'{{"count":{count},"next":{json.dumps(self.get_next_link())},'
+            f'"previous":{json.dumps(self.get_previous_link())},"results":[{",".join(rows)}]}}'
+        )
+        body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        return HttpResponse(body.encode(), content_type="application/json")
 
     def paginate_queryset(self, queryset, request, view=None) -> list[dict[str, Any]]:
         self.request = request
         self.limit = self.get_limit(request)
         self.offset = self.get_offset(request)
+        statuses = self._counted_statuses(request, view)
+        if statuses is not None:
+            rows, self.count = self._page_and_known_count(queryset, request, statuses)
+            return rows
         key = self._count_key(request)
-        count = self._known_count(request, view)
-        if count is None:
-            count = cache.get(key)
+        count = cache.get(key)
         if count is None:
             count = queryset.count()
             if count >= self.COUNT_CACHE_FROM:
@@ -245,8 +318,13 @@ class LeadViewSet(OrgScopedViewSet):
     # ------------------------------------------------------------ read
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Rows as values() and the tags in one more query: see leads.api.serializers.
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # Rows as JSON from PostgreSQL, else as values() with their tags: see
+        # leads.api.serializers.
+        queryset = self.filter_queryset(self.get_queryset())
+        response = self.paginator.json_response(queryset, request, self)
+        if response is not None:
+            return response
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(lead_rows(page))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

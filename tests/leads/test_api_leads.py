@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Event
 from leads import services
 from leads.api.leads import LeadPagination
+from leads.api.serializers import read_lead
 from leads.models import Activity, ActivityKind, Company, CustomFieldDefinition, FieldType, Lead
 from tests import factories
 from tests.accounts.api_support import assert_error, key_client
@@ -100,10 +101,94 @@ def test_list_query_count_does_not_grow_with_rows(owner_api, org, owner, rows, s
     for n in range(rows):
         factories.make_lead(org, company=company, owner=owner, tags=[f"t{n % 3}", "all"])
     owner_api.get(LEADS)  # the key's last_used_at is written once a minute: not here
-    # API key, membership, the maintained per-status counts (leads.counts: no COUNT(*)),
-    # the page of rows (company and owner joined, tags from a subquery)
-    assert _list_queries(owner_api) == 4
+    # API key, membership, then the page of rows (company and owner joined, tags from a
+    # subquery) with its count from the maintained per-status counts (leads.counts) in the
+    # same query
+    assert _list_queries(owner_api) == 3
     assert len(owner_api.get(LEADS + "?limit=100").json()["results"]) == rows
+
+
+def test_list_rows_are_the_lead_json_of_each_lead(owner_api, org, owner):
+    """The list's rows (written by PostgreSQL on PostgreSQL) equal the lead JSON that
+    reading one lead answers, for awkward values too, key order included."""
+    company = factories.make_company(
+        org, name="Ünïcode “Co”", enriched_data={"summary": "Línea\u2028two", "n": 1.5}
+    )
+    bare = factories.make_company(org, name="Bare")
+    leads = [
+        factories.make_lead(
+            org,
+            first_name="Zoë",
+            last_name='O\'Brien \\ "Q"',
+            company=company,
+            owner=owner,
+            tags=["b", "Straße", "A", "ss", "émoji 🎉"],
+            custom_fields={},
+            external_ids={"hubspot": "1\n2", "crm": "x\u2029y"},
+        ),
+        factories.make_lead(org, first_name="", last_name="", email="only@mail.example"),
+        factories.make_lead(org, first_name="Solo", last_name="", company=bare),
+        factories.make_lead(org, first_name=" ", last_name="Space", email=""),
+    ]
+    nameless = factories.make_lead(org, first_name="", last_name="", email="")
+    Lead.objects.filter(pk=leads[0].pk).update(
+        score=42,
+        score_explanation=[{"rule": "Title", "points": 42, "matched": True}],
+        converted_at=timezone.now().replace(microsecond=0),
+        last_contacted_at=timezone.now().replace(microsecond=7),
+    )
+    Lead.objects.filter(pk=leads[1].pk).update(created_at=timezone.now().replace(microsecond=0))
+    leads.append(nameless)
+
+    for params in ({}, {"ordering": "-score,last_name"}, {"status": "new", "limit": 3}):
+        response = owner_api.get(LEADS, params)
+        assert response.status_code == 200
+        body = response.json()
+        assert list(body) == ["count", "next", "previous", "results"]
+        assert body["count"] == 5
+        expected = [read_lead(org, row["id"]) for row in body["results"]]
+        assert body["results"] == expected
+        assert [list(row) for row in body["results"]] == [list(row) for row in expected]
+        assert len(body["results"]) == params.get("limit", 5)
+    rows = {row["id"]: row for row in owner_api.get(LEADS).json()["results"]}
+    assert rows[leads[0].pk]["tags"] == ["A", "b", "ss", "Straße", "émoji 🎉"]
+    assert rows[leads[1].pk]["display_name"] == "only@mail.example"
+    assert rows[leads[3].pk]["display_name"] == "  Space"
+    assert rows[nameless.pk]["display_name"] == f"Lead #{nameless.pk}"
+    assert rows[leads[2].pk]["enriched_data"] == {}
+    assert rows[leads[1].pk]["company"] is None and rows[leads[1].pk]["enriched_data"] == {}
+    assert rows[leads[1].pk]["created_at"].endswith("Z")
+    assert "." not in rows[leads[1].pk]["created_at"]  # no microseconds: none written
+    assert "." in rows[leads[0].pk]["last_contacted_at"]
+    # JavaScript's line separators are escaped, as DRF's renderer does.
+    assert "\u2028" not in owner_api.get(LEADS).content.decode()
+
+
+def test_an_empty_page_still_has_the_count_and_links(owner_api, org):
+    for _ in range(3):
+        factories.make_lead(org)
+    body = owner_api.get(LEADS, {"offset": 10, "limit": 2}).json()
+    assert body["count"] == 3 and body["results"] == [] and body["next"] is None
+    assert "offset=8" in body["previous"]
+    assert owner_api.get(LEADS, {"status": "lost"}).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_the_list_folds_piled_up_counts(owner_api, org, monkeypatch):
+    from leads import counts
+    from leads.models import LeadCount
+
+    monkeypatch.setattr("leads.api.leads.COMPACT_FROM", 3)
+    for _ in range(5):
+        factories.make_lead(org)
+    assert LeadCount.objects.filter(organization=org).count() > 3
+    assert owner_api.get(LEADS).json()["count"] == 5
+    assert LeadCount.objects.filter(organization=org).count() == 1
+    assert counts.status_counts(org.pk) == {"new": 5}
 
 
 # ---------------------------------------------------------------- filters
