@@ -250,8 +250,13 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
         return
     companies = Company.objects.for_org(org)
     domains = {row.domain for row in wanted if row.domain}
-    by_domain = {c.domain: c.pk for c in companies.filter(domain__in=domains)} if domains else {}
-    names = {row.company_name.lower() for row in wanted if row.company_name}
+    by_domain = _company_ids(org.pk, domains) if domains else {}
+    # A name is needed only where the domain found no company.
+    names = {
+        row.company_name.lower()
+        for row in wanted
+        if row.company_name and row.domain not in by_domain
+    }
     by_name: dict[str, Company] = {}
     if names:
         for company in companies.annotate(lname=Lower("name")).filter(lname__in=names):
@@ -276,7 +281,7 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
         new[row.domain] = _new_company(org, row, row.company_name or row.domain, row.domain)
     if new:
         Company.objects.bulk_create(new.values(), ignore_conflicts=True)
-        by_domain |= {c.domain: c.pk for c in companies.filter(domain__in=list(new))}
+        by_domain |= _company_ids(org.pk, new)
     cache.pending |= {domain: pk for domain, pk in by_domain.items() if pk is not None}
     named_new: dict[str, Company] = {}
     for row in wanted:
@@ -293,6 +298,13 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
         for row in wanted:
             if not row.domain and row.company_id is None:
                 row.company_id = named_new[row.company_name.lower()].pk
+
+
+def _company_ids(org_id: int, domains) -> dict[str, int]:
+    params: list = [org_id]
+    where = _one_of("domain", domains, params)
+    sql = f"SELECT domain, id FROM leads_company WHERE organization_id = %s AND {where}"  # noqa: S608 (placeholders)
+    return dict(_fetch(sql, params))
 
 
 def _new_company(org, row: ParsedRow, name: str, domain: str) -> Company:
