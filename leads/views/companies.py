@@ -22,6 +22,7 @@ from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import done, page, sort_order
 from leads import scoring
+from leads.extensions import COMPANY_ACTIONS, actions_for
 from leads.models import Company, Lead
 from leads.utils import registered_domain
 from leads.views.lead_detail import FieldSpec
@@ -125,15 +126,28 @@ def _field_display(company: Company, spec: FieldSpec) -> dict[str, Any]:
     return {"spec": spec, "value": value, "href": href}
 
 
-def _enriched_rows(data: Any) -> list[tuple[str, Any]]:
-    """Top-level enrichment facts as (label, value) rows; nested values are shown as lists."""
+def _enriched_rows(data: Any) -> list[dict[str, Any]]:
+    """The enrichment facts as rows (label, value, and where the value came from).
+
+    Applied enrichment results store {"profile": {...}, "sources": {field: {url, method}}};
+    anything else (older or imported data) is shown key by key."""
     if not isinstance(data, dict):
         return []
+    profile = data.get("profile") if isinstance(data.get("profile"), dict) else data
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
     rows = []
-    for key, value in data.items():
-        if value in (None, "", [], {}):
+    for key, value in profile.items():
+        if key == "sources" or value in (None, "", [], {}):
             continue
-        rows.append((str(key).replace("_", " ").capitalize(), value))
+        source = sources.get(key) if isinstance(sources.get(key), dict) else {}
+        rows.append(
+            {
+                "label": str(key).replace("_", " ").capitalize(),
+                "value": value,
+                "url": source.get("url", ""),
+                "method": source.get("method", ""),
+            }
+        )
     return rows
 
 
@@ -146,6 +160,13 @@ def company_context(request: OrgRequest, company: Company) -> dict[str, Any]:
         "leads_page": leads_page,
         "leads": list(leads_page.object_list),
         "enriched": _enriched_rows(company.enriched_data),
+        "enriched_at": (company.enriched_data or {}).get("enriched_at", "")
+        if isinstance(company.enriched_data, dict)
+        else "",
+        "enriched_result_path": (company.enriched_data or {}).get("result_path", "")
+        if isinstance(company.enriched_data, dict)
+        else "",
+        "company_actions": actions_for(COMPANY_ACTIONS, request.membership),
         "can_write": request.membership.can_write,
     }
 

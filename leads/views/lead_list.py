@@ -20,6 +20,7 @@ from accounts.models import Membership, Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import page
 from leads import services
+from leads.extensions import LEAD_BULK_ACTIONS, actions_for
 from leads.filters import LeadFilter
 from leads.forms import BulkAction, BulkForm, LeadCreateForm, split_tags
 from leads.models import Lead, LeadTag, Status, Tag
@@ -219,6 +220,7 @@ def filter_context(request: OrgRequest, lead_filter: LeadFilter, query: str, **e
         ),
         "statuses": Status.choices,
         "can_write": request.membership.can_write,
+        "extra_bulk_actions": actions_for(LEAD_BULK_ACTIONS, request.membership),
         **extra,
     }
 
