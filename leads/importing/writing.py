@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
@@ -358,6 +359,8 @@ CHANGE_COLUMNS = ("organization_id", "job_id", "lead_id", "action", "previous")
 ERROR_COLUMNS = ("organization_id", "job_id", "line_number", "reason", "row")
 # Every column of a lead but its id, in the model's order.
 LEAD_COLUMNS = tuple(f.attname for f in Lead._meta.concrete_fields if not f.primary_key)
+# A lead's values as a row of LEAD_COLUMNS.
+_lead_row = itemgetter(*LEAD_COLUMNS)
 
 
 def _lead_defaults(now) -> dict[str, Any]:
@@ -425,7 +428,7 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
     lead_ids = insert_rows(
         Lead,
         LEAD_COLUMNS,
-        [tuple(values[c] for c in LEAD_COLUMNS) for values in lead_values],
+        [_lead_row(values) for values in lead_values],
         with_ids=True,
     )
     activities = [
