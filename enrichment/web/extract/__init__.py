@@ -142,7 +142,9 @@ def extract_page(
 
     # The tree-reading people patterns run before the text step strips the tree.
     team = _step(facts, "team", people.team_people, doc, default=[])
-    all_text, visible = _step(facts, "text", text.page_text, doc.root, default=("", ""))
+    all_text, visible = _step(
+        facts, "text", text.page_text, doc.root, doc.html_lower, default=("", "")
+    )
     facts.text = text.cut(visible, text_budget)
 
     org_address = organization.get("address") or {}

@@ -627,7 +627,8 @@ def address_element(doc: Document) -> dict:
         for node in copy.iter("br", "p", "div", "li"):
             node.tail = "\n" + (node.tail or "")
         try:
-            raw = copy.text_content()
+            # (after the text step the tree carries its block breaks as U+E000)
+            raw = copy.text_content().replace("\ue000", "\n")
         except ValueError:
             continue
         lines = [clean(line) for line in raw.split("\n")]
@@ -635,7 +636,7 @@ def address_element(doc: Document) -> dict:
             line
             for line in lines
             if line
-            and not re.match(r"(?:tel|phone|fax|e-?mail|fon)\b", line, re.I)
+            and not re.match(r"(?:t[eé]l|phone|fax|e-?mail|fon|mobil)", line, re.I)
             and "@" not in line
         ]
         if not lines:

@@ -155,7 +155,9 @@ def absolute_url(base: str, href: str | None) -> str:
     if not href or href.startswith(("#", "javascript:", "data:", "mailto:", "tel:")):
         return ""
     try:
-        if href.startswith("/") and not href.startswith("//") and base:
+        if href[:8].lower() in ("https://",) or href[:7].lower() == "http://":
+            url = href
+        elif href.startswith("/") and not href.startswith("//") and base:
             base_parts = split_url(base)
             url = f"{base_parts.scheme}://{base_parts.netloc}{href}"
         else:

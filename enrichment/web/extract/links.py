@@ -408,7 +408,11 @@ def page_links(doc: Document) -> dict:
             continue
         parts = split_url(url)
         host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
-        if host != page.hostname and registered_domain(host) != page_domain:
+        if host != page.hostname and (
+            not page_domain
+            or not host.endswith(page_domain)
+            or registered_domain(host) != page_domain
+        ):
             continue
         if ((host, parts.path.rstrip("/")) == page_key and not parts.query) or _FILE_EXT.search(
             parts.path

@@ -65,27 +65,39 @@ BLOCKS = (
     "summary",
     "option",
 )
-# One pass over the tree (each "//" in a union would be a walk of its own).
-BOILERPLATE_XPATH = (
-    "//*[self::nav or @role='navigation' or @aria-hidden='true' or @hidden"
-    " or @id='onetrust-consent-sdk' or @id='CybotCookiebotDialog'"
-    " or (@class and (contains(@class,'cookie-banner') or contains(@class,'cookie-consent')"
-    " or contains(@class,'cookie-notice') or contains(@class,'skip-link')))]"
+# Boilerplate: each query runs only when the page's markup holds its marker (attribute tests
+# over every element are the slow part of XPath).
+BOILERPLATE = (
+    ("<nav", "//nav"),
+    ("navigation", "//*[@role='navigation']"),
+    ("aria-hidden", "//*[@aria-hidden='true']"),
+    (
+        "cookie",
+        "//*[contains(@class,'cookie-banner') or contains(@class,'cookie-consent') or contains(@class,'cookie-notice')]",
+    ),
+    ("onetrust-consent-sdk", "//*[@id='onetrust-consent-sdk']"),
+    ("cybotcookiebotdialog", "//*[@id='CybotCookiebotDialog']"),
+    ("skip-link", "//*[contains(@class,'skip-link')]"),
 )
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_HIDDEN_ATTR = re.compile(r"<[a-z][^>]*\shidden(?:[\s>=/])", re.I)
 BREAK = "\ue000"  # a private-use character marks the block breaks we insert
 
 
 def _serialize(root) -> list[str]:
+    """Lines of text: the tree serialized once as text (C speed), split at the block breaks."""
     try:
         raw = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
     except (ValueError, etree.SerialisationError):
         return []
-    raw = _SPACES.sub(" ", raw)
-    return [line for line in (part.strip() for part in raw.split(BREAK)) if line]
+    lines = []
+    for part in raw.split(BREAK):
+        line = " ".join(part.replace("\u200b", "").split())
+        if line:
+            lines.append(line)
+    return lines
 
 
-def page_text(root) -> tuple[str, str]:
+def page_text(root, markup_lower: str = "") -> tuple[str, str]:
     """(all text including navigation, visible text without boilerplate), one line per block."""
     if root is None:
         return "", ""
@@ -98,12 +110,14 @@ def page_text(root) -> tuple[str, str]:
         el.tail = BREAK + el.tail if el.tail else BREAK
         if el.tag != "br":
             el.text = BREAK + el.text if el.text else BREAK
-    for el in body.iter("td", "th"):
-        el.tail = " " + (el.tail or "")
     all_text = "\n".join(_serialize(body))
-    for el in body.xpath(BOILERPLATE_XPATH):
-        if el.getparent() is not None:
-            el.drop_tree()
+    queries = [q for marker, q in BOILERPLATE if not markup_lower or marker in markup_lower]
+    if not markup_lower or _HIDDEN_ATTR.search(markup_lower):
+        queries.append("//*[@hidden]")
+    for query in queries:
+        for el in body.xpath(query):
+            if el.getparent() is not None:
+                el.drop_tree()
     visible = "\n".join(_serialize(body))
     return all_text, visible
 
