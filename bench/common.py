@@ -36,3 +36,17 @@ def create_database(database_url: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def recreate_database(database_url: str) -> None:
+    """DROP (if there) and CREATE the scratch database: a run that writes much must not
+    measure the rows and dead tuples earlier runs left behind."""
+    import psycopg
+    from psycopg import sql
+
+    server, _, name = database_url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

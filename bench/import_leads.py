@@ -6,7 +6,7 @@ Not a test: run by hand against the local PostgreSQL (never in CI).
     .venv/bin/python bench/import_leads.py                 # 100,000 rows
     .venv/bin/python bench/import_leads.py --rows 20000
 
-It migrates a scratch database, writes one CSV file (names, emails, phones, titles,
+It recreates and migrates a scratch database (every run starts empty), writes one CSV file (names, emails, phones, titles,
 companies with websites, cities; a few rows broken on purpose), then:
 
 - baseline: COPY of the same rows, already split into lead columns, into leads_lead;
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import bench_env, create_database
+from bench.common import bench_env, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
@@ -188,7 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    create_database(DATABASE_URL)
+    recreate_database(DATABASE_URL)  # every run starts from empty tables
     _setup_django()
 
     from django.core.files import File
