@@ -10,7 +10,9 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.request import Request
 
+from accounts import services
 from accounts.models import AccessToken, Membership, Role, User
 from tests import factories
 from tests.accounts.api_support import (
@@ -330,6 +332,53 @@ def test_me_records_key_use_once_a_minute(org, owner):
     client.get(ME)
     key.refresh_from_db()
     assert key.last_used_at == first
+
+
+@pytest.mark.parametrize("kind", ["api_key", "token"])
+def test_the_credential_is_loaded_as_the_orm_loads_it(org, member, kind):
+    """KeyAuthentication's hand-written lookup gives the same objects and values as
+    select_related("user", "organization", "organization__plan"), with or without a plan."""
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.models import ApiKey, Plan
+    from config.api_auth import KeyAuthentication
+
+    if kind == "api_key":
+        key, raw = factories.make_api_key(org, member, {"leads": "read", "agents": "write"})
+    else:
+        key, raw = services.issue_access_token(organization=org, user=member)
+    model = type(key)
+    for plan in (None, Plan.objects.create(code="p1", name="P1", limits={"agents.run": 3})):
+        org.plan = plan
+        org.save(update_fields=["plan"])
+        request = Request(APIRequestFactory().get(ME, HTTP_AUTHORIZATION=f"Bearer {raw}"))
+        user, credential = KeyAuthentication().authenticate(request)
+        expected = model.objects.select_related("user", "organization", "organization__plan").get(
+            pk=key.pk
+        )
+        assert type(credential) is model and credential.pk == key.pk
+        for field in model._meta.concrete_fields:
+            assert getattr(credential, field.attname) == getattr(expected, field.attname)
+        for field in User._meta.concrete_fields:
+            assert getattr(user, field.attname) == getattr(expected.user, field.attname)
+        assert credential.organization.slug == org.slug
+        assert credential.organization.plan == plan
+        if plan is not None:
+            assert credential.organization.plan.limits == {"agents.run": 3}
+        if model is ApiKey:
+            assert credential.scopes == {"leads": "read", "agents": "write"}
+        assert request.membership.role == Role.MEMBER
+        assert request.membership.pk == Membership.objects.get(organization=org, user=member).pk
+        assert request.org == org and credential._state.adding is False
+
+
+def test_a_changed_role_or_membership_counts_from_the_next_request(org, member):
+    client = key_client(org, member)
+    assert client.get(ME).json()["role"] == "member"
+    Membership.objects.filter(organization=org, user=member).update(role=Role.VIEWER)
+    assert client.get(ME).json()["role"] == "viewer"
+    Membership.objects.filter(organization=org, user=member).delete()
+    assert_error(client.get(ME), 401, "authentication_failed")
 
 
 def test_me_query_count(org, owner, django_assert_num_queries):
