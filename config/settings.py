@@ -17,6 +17,7 @@ from django.utils.csp import CSP
 from config.env import (
     env_bool,
     env_choice,
+    env_float,
     env_int,
     env_list,
     env_rate,
@@ -300,6 +301,21 @@ INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 14, minimum=1)
 
 # Outbound HTTP: named private hosts allowed for tests and development only.
 FETCH_ALLOW_HOSTS = env_list("FETCH_ALLOW_HOSTS")
+# The web fetcher (enrichment.outside.fetcher()): an honest User-Agent whose product token
+# robots.txt rules are matched against, caps, politeness and the response cache.
+FETCH_USER_AGENT = env_str("FETCH_USER_AGENT", f"ProspectorBot/1.0 (+{SITE_URL}/bot)")
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+FETCH_TIMEOUT_CONNECT = env_float("FETCH_TIMEOUT_CONNECT", 5.0, minimum=0.01)
+FETCH_TIMEOUT_READ = env_float("FETCH_TIMEOUT_READ", 10.0, minimum=0.01)
+FETCH_CACHE_TTL = env_int("FETCH_CACHE_TTL", 86_400, minimum=0)
+FETCH_PER_HOST_LIMIT = env_int("FETCH_PER_HOST_LIMIT", 2, minimum=1)
+FETCH_PER_HOST_DELAY = env_float("FETCH_PER_HOST_DELAY", 0.5, minimum=0)
+FETCH_MAX_RETRIES = env_int("FETCH_MAX_RETRIES", 2, minimum=0)
+FETCH_RESPECT_ROBOTS = env_bool("FETCH_RESPECT_ROBOTS", True)
+# Search providers, used in this order when configured (none: search steps are skipped).
+BRAVE_API_KEY = env_str("BRAVE_API_KEY")
+BRAVE_API_URL = env_str("BRAVE_API_URL", "https://api.search.brave.com/res/v1").rstrip("/")
+SEARXNG_URL = env_str("SEARXNG_URL").rstrip("/")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 15, minimum=1)
 
