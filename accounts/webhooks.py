@@ -1,8 +1,9 @@
 """Outbound webhooks: endpoints, Standard Webhooks signing, delivery with retries, auto-disable.
 
 Deliveries are created by `accounts.events.emit()` in the transaction of the change and posted
-by the worker (`accounts.tasks.deliver_webhook`) through the SSRF-safe fetcher, so a webhook URL
-obeys the same public-address-only rules as every other outbound request.
+by the worker (`accounts.tasks.deliver_webhook`) through the app's one fetcher
+(`enrichment.web.fetch`), so a webhook URL obeys the same public-address-only rules as every
+other outbound request.
 
 Signing follows https://www.standardwebhooks.com: headers `webhook-id`, `webhook-timestamp`
 and `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the
@@ -12,6 +13,7 @@ base64-decoded part of the endpoint's `whsec_` secret.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -41,6 +43,7 @@ from accounts.models import (
     WebhookEndpoint,
 )
 from enrichment.web import netguard
+from enrichment.web.fetch import Fetcher, FetchError
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ MAX_RETRY_AFTER = RETRY_DELAYS[-1]
 RESPONSE_READ_BYTES = 64 * 1024
 RESPONSE_KEEP_CHARS = 2048
 USER_AGENT = "Prospector-Webhooks/1.0"
+# Deliveries in flight at once to one receiver host, per worker process.
+WEBHOOK_PER_HOST_LIMIT = 8
 
 
 # --- Signing ----------------------------------------------------------------------------------
@@ -249,6 +254,31 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(when - now, timedelta(0))
 
 
+def webhook_fetcher() -> Fetcher:
+    """The fetcher deliveries go out through, for the current settings (rebuilt when
+    FETCH_ALLOW_HOSTS or WEBHOOK_TIMEOUT_SECONDS change)."""
+    return _webhook_fetcher(tuple(settings.FETCH_ALLOW_HOSTS), settings.WEBHOOK_TIMEOUT_SECONDS)
+
+
+@functools.lru_cache(maxsize=4)
+def _webhook_fetcher(allow_hosts: tuple[str, ...], timeout: int) -> Fetcher:
+    # No cache, no robots.txt (a receiver asked for these posts), no politeness delay (the
+    # receiver's own 429s are honoured by the delivery schedule), the whole exchange bounded
+    # by the webhook timeout.
+    return Fetcher(
+        user_agent=USER_AGENT,
+        allow_hosts=allow_hosts,
+        cache=None,
+        max_bytes=RESPONSE_READ_BYTES,
+        timeout=(min(5, timeout), timeout),
+        total_timeout=timeout,
+        per_host_limit=WEBHOOK_PER_HOST_LIMIT,
+        per_host_delay=0,
+        max_retries=0,
+        respect_robots=False,
+    )
+
+
 def max_attempts(delivery: WebhookDelivery) -> int:
     return 1 if delivery.is_test else MAX_ATTEMPTS
 
@@ -286,26 +316,17 @@ def deliver(delivery: WebhookDelivery) -> bool:
 
     body = build_payload(delivery.event, delivery.organization)
     headers = signed_headers(endpoint.secret, delivery.event.webhook_id, body, now)
-    headers["User-Agent"] = USER_AGENT
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     status_code: int | None = None
     response_body = ""
     retry_after: timedelta | None = None
     started = timezone.now()
     try:
-        response = netguard.safe_request(
-            "POST",
-            endpoint.url,
-            headers=headers,
-            data=body.encode(),
-            timeout=(min(5, timeout), timeout),
-            total_timeout=timeout,
-            max_bytes=RESPONSE_READ_BYTES,
-            allow_hosts=settings.FETCH_ALLOW_HOSTS,
-            max_redirects=0,
-            user_agent=USER_AGENT,
+        # One try, no redirects: the delivery has its own retry schedule, and a receiver
+        # that moved must be reconfigured, not followed.
+        response = webhook_fetcher().request(
+            "POST", endpoint.url, headers=headers, data=body.encode(), retries=0, max_redirects=0
         )
-    except netguard.FetchError as exc:
+    except FetchError as exc:
         error = str(exc)
         duration_ms = int((timezone.now() - started).total_seconds() * 1000)
     else:
@@ -313,7 +334,7 @@ def deliver(delivery: WebhookDelivery) -> bool:
         # PostgreSQL text cannot hold NUL: a receiver answering with one must not stop the
         # outcome from being recorded.
         response_body = response.text[:RESPONSE_KEEP_CHARS].replace("\x00", "\ufffd")
-        duration_ms = response.elapsed_ms
+        duration_ms = int(response.elapsed_ms)
         error = "" if response.ok else f"The endpoint answered HTTP {status_code}."
         if status_code in (429, 503):
             retry_after = parse_retry_after(response.headers.get("retry-after"), timezone.now())

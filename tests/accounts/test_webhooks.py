@@ -287,6 +287,22 @@ def test_redirects_are_not_followed(org, endpoint, receiver):
     assert [r.path for r in receiver.requests] == ["/hooks"]
 
 
+def test_a_delivery_is_one_post_through_the_fetcher_without_robots_or_retries(
+    org, endpoint, receiver
+):
+    receiver.default = Reply(503, b"busy")
+    with transaction.atomic():
+        emit(org, "lead.created", {"lead_id": 1})
+    webhooks.deliver(only_delivery(endpoint))
+    (request,) = receiver.requests  # no robots.txt, and the 503 is left to the schedule
+    assert (request.method, request.path) == ("POST", "/hooks")
+    assert request.headers["user-agent"] == webhooks.USER_AGENT
+    fetcher = webhooks.webhook_fetcher()
+    assert fetcher.cache is None and fetcher.respect_robots is False
+    assert fetcher.max_bytes == webhooks.RESPONSE_READ_BYTES
+    assert only_delivery(endpoint).response_status == 503
+
+
 def test_a_slow_receiver_times_out_and_is_retried(org, endpoint, receiver, settings):
     settings.WEBHOOK_TIMEOUT_SECONDS = 1
     receiver.queue(Reply(200, delay=3))
