@@ -9,4 +9,3 @@ def prune_fetch_cache() -> int:
     """Sweeper (daily): delete expired fetch cache entries. Not tenant data (public pages
     shared by the install), so not scoped. Idempotent. Returns how many rows went."""
     return prune_expired()
-
