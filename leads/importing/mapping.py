@@ -31,6 +31,7 @@ STANDARD_TARGETS: dict[str, str] = {
     "state": "State or region (joined into location)",
     "country": "Country (joined into location)",
     "source": "Lead source",
+    "status": "Pipeline status (new leads start in it)",
     "tags": "Tags (comma-separated)",
 }
 EXTERNAL_SYSTEMS = {
@@ -166,6 +167,15 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "state": ("state", "stateregion", "stateprovince", "region", "province"),
     "country": ("country", "countryregion", "personcountry"),
     "source": ("leadsource", "source", "originalsource", "personsource"),
+    "status": (
+        "leadstatus",
+        "status",
+        "lifecyclestage",
+        "stage",
+        "leadstage",
+        "pipelinestage",
+        "hsleadstatus",
+    ),
     "tags": ("tags", "tag", "labels", "label", "personlabels", "groupmembership", "lists"),
     EXTERNAL_PREFIX + "salesforce": ("leadid", "salesforceid", "contactid18", "leadid18"),
     EXTERNAL_PREFIX + "apollo": ("apollocontactid", "apolloid"),

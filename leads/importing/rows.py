@@ -13,8 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from leads.importing.mapping import CUSTOM_PREFIX, EXTERNAL_PREFIX
-from leads.models import CompanySize, Lead
+from leads.importing.mapping import CUSTOM_PREFIX, EXTERNAL_PREFIX, normalize_header
+from leads.models import CompanySize, Lead, Status
 from leads.utils import (
     FREE_MAIL_DOMAINS,
     normalize_email,
@@ -70,6 +70,54 @@ _SIZES = [
     (5001, 10000, CompanySize.S5001),
     (10001, 10**12, CompanySize.S10001),
 ]
+
+
+# Status names of other CRMs' exports (HubSpot lead status and lifecycle stage, Salesforce
+# and Zoho lead status, Pipedrive, Apollo), normalized like headers, -> pipeline status.
+_STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "new", "open", "opennotcontacted", "notcontacted", "subscriber", "lead",
+            "unassigned", "cold", "notstarted", "fresh",
+        ),
+        Status.NEW,
+    ),
+    **dict.fromkeys(
+        (
+            "contacted", "attemptedtocontact", "workingcontacted", "working", "inprogress",
+            "contactinfuture", "attempted", "emailed", "called", "outreach", "sequenced",
+        ),
+        Status.CONTACTED,
+    ),
+    **dict.fromkeys(
+        ("replied", "connected", "responded", "engaged", "interested", "meetingbooked"),
+        Status.REPLIED,
+    ),
+    **dict.fromkeys(
+        (
+            "qualified", "marketingqualifiedlead", "salesqualifiedlead", "mql", "sql",
+            "opportunity", "opendeal", "prequalified",
+        ),
+        Status.QUALIFIED,
+    ),
+    **dict.fromkeys(
+        ("converted", "closedconverted", "customer", "won", "closedwon", "evangelist"),
+        Status.CONVERTED,
+    ),
+    **dict.fromkeys(
+        (
+            "lost", "unqualified", "closednotconverted", "closedlost", "disqualified",
+            "junklead", "junk", "badtiming", "notinterested", "lostlead",
+        ),
+        Status.LOST,
+    ),
+}  # fmt: skip
+
+
+def pipeline_status(value: str) -> str:
+    """The pipeline status another CRM's status name means, or "" when none does."""
+    key = normalize_header(value)
+    return _STATUS_WORDS.get(key, key if key in Status.values else "")
 
 
 # The same company's website and email host come back on many rows of a file.
@@ -171,6 +219,7 @@ def parse_row(
     header_count: int,
     columns: list[tuple[int, str]],
     default_source: str = "",
+    default_region: str | None = None,
 ) -> ParsedRow:
     """Map and normalize one record. `columns` is [(cell index, target)] for mapped columns;
     when several columns share a target the first non-empty value wins (a work email
@@ -223,7 +272,7 @@ def parse_row(
     phone_raw = values.get("phone", "")
     if phone_raw and phone_raw.lower() not in _EMPTY_WORDS:
         fields["phone_raw"] = phone_raw[:50]
-        fields["phone"] = _normalize_phone(phone_raw)
+        fields["phone"] = _normalize_phone(phone_raw, default_region)
         if not fields["phone"]:
             row.problems.append(
                 f"The phone {phone_raw!r} is not a full international number; it is kept as typed"
@@ -245,6 +294,15 @@ def parse_row(
         fields["linkedin_url"] = linkedin
     if default_source and not fields.get("source"):
         fields["source"] = default_source
+    if values.get("status"):
+        status = pipeline_status(values["status"])
+        if status:
+            fields["status"] = status
+        else:
+            row.problems.append(
+                f"The status {values['status']!r} matches no pipeline stage; a new lead "
+                "starts as New"
+            )
     if custom:
         fields["custom_fields"] = custom
     if external:

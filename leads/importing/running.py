@@ -158,10 +158,27 @@ def _default_source(job: ImportJob) -> str:
     return f"{vendor} import" if vendor and vendor != "another CRM" else "CSV import"
 
 
+def _default_region(job: ImportJob) -> str | None:
+    """The organization's country for phone numbers without one, remembered on the job:
+    the read-ahead thread parses rows without touching the database, so the main thread
+    looks it up first."""
+    if "default_region" not in job.__dict__:
+        job.__dict__["default_region"] = job.organization.default_country or None
+    return job.__dict__["default_region"]
+
+
 def _parse(job: ImportJob, records: Iterable[tuple[int, list[str]]]) -> list[ParsedRow]:
     columns, width, source = _columns(job), len(job.headers), _default_source(job)
+    region = _default_region(job)
     return [
-        parse_row(line, cells, header_count=width, columns=columns, default_source=source)
+        parse_row(
+            line,
+            cells,
+            header_count=width,
+            columns=columns,
+            default_source=source,
+            default_region=region,
+        )
         for line, cells in records
     ]
 
@@ -302,6 +319,7 @@ def run(
             # Rows of chunks committed by an earlier attempt are read past, not redone.
             next(islice(records, job.processed_rows, job.processed_rows), None)
             position = job.processed_rows
+            _default_region(job)  # looked up here, not on the reading thread
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as reader:
                 # The next chunk is read and parsed (no database) on a second thread while
                 # this one waits for PostgreSQL to write and commit the current one.

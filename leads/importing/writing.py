@@ -29,6 +29,7 @@ from leads.models import (
     ImportRowError,
     Lead,
     LeadTag,
+    Status,
 )
 
 # ImportChange.previous key for the tags an update added (removed again by a revert).
@@ -381,7 +382,9 @@ def _update_lead(lead: Lead, row: ParsedRow) -> tuple[dict[str, Any], dict[str, 
     previous: dict[str, Any] = {}
     changes: dict[str, list] = {}
     for name, value in row.fields.items():
-        if name == "phone_raw" or (value in ("", {}, None) and name != "phone"):
+        # A status moves only through leads.services.set_status (timeline, event): a file
+        # gives new leads their starting stage, never moves existing ones.
+        if name in ("phone_raw", "status") or (value in ("", {}, None) and name != "phone"):
             continue
         old = getattr(lead, name)
         if name == "phone":
@@ -415,6 +418,9 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
     defaults = _lead_defaults(now)
     defaults["organization_id"] = org.pk
     lead_values = [{**defaults, **row.fields, "company_id": row.company_id} for row in creates]
+    for values in lead_values:  # a file's converted leads arrive converted
+        if values.get("status") == Status.CONVERTED:
+            values["converted_at"] = now
     profile = scoring.profile_for(org)
     scored = scoring.is_configured(profile)
     if scored and lead_values:

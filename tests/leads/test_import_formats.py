@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from leads.importing import auto_map, create_job, detect_vendor, start_job
+from leads.importing import auto_map, create_job, detect_vendor, preview, start_job
 from leads.models import ActivityKind, ImportJob, ImportStatus, Lead
 
 DATA = Path(__file__).parent / "data"
@@ -140,6 +140,57 @@ def test_hubspot_export(org, owner, capture):
     assert lead(org, "hannah.lee@gmail.com").company is None
     kinds = set(priya.activities.values_list("kind", flat=True))
     assert kinds == {ActivityKind.IMPORT}
+    # Lifecycle Stage (the first status column) gives new leads their starting stage.
+    assert priya.status == "new"
+    assert (tomas.status, lead(org, "marcus.bell@quantaloop.com").status) == ("qualified",) * 2
+
+
+def test_statuses_of_other_crms_start_new_leads_in_their_stage(org, owner, capture):
+    content = (
+        b"Email,Lead Status\n"
+        b"a@acme.io,Open - Not Contacted\n"
+        b"b@acme.io,Working - Contacted\n"
+        b"c@acme.io,Closed - Converted\n"
+        b"d@acme.io,Closed - Not Converted\n"
+        b"e@acme.io,Connected\n"
+        b"f@acme.io,Sleeping\n"
+        b"g@acme.io,QUALIFIED\n"
+    )
+    job = import_file(org, owner, capture, "statuses.csv", content)
+    assert_accounted(job)
+    statuses = dict(Lead.objects.for_org(org).values_list("email", "status"))
+    assert statuses == {
+        "a@acme.io": "new",
+        "b@acme.io": "contacted",
+        "c@acme.io": "converted",
+        "d@acme.io": "lost",
+        "e@acme.io": "replied",
+        "f@acme.io": "new",  # no such stage: starts as New (the preview says so)
+        "g@acme.io": "qualified",
+    }
+    assert lead(org, "c@acme.io").converted_at is not None
+    preview_problems = [
+        p for row in preview(draft(org, owner, "s.csv", content)) for p in row.problems
+    ]
+    assert (
+        "The status 'Sleeping' matches no pipeline stage; a new lead starts as New"
+        in preview_problems
+    )
+    # An import never moves an existing lead: statuses change through the pipeline only.
+    again = b"Email,Lead Status,Job Title\nb@acme.io,Closed - Converted,CFO\n"
+    job = import_file(org, owner, capture, "again.csv", again, on_duplicate="update")
+    assert job.updated_count == 1
+    b = lead(org, "b@acme.io")
+    assert (b.status, b.title) == ("contacted", "CFO")
+
+
+def test_phones_without_a_country_code_use_the_organizations_country(org, owner, capture):
+    org.default_country = "DE"
+    org.save()
+    content = b"Email,Phone\nm@acme.de,030 1234567\nn@acme.de,+1 415 555 0134\n"
+    assert_accounted(import_file(org, owner, capture, "de.csv", content))
+    assert lead(org, "m@acme.de").phone == "+49301234567"
+    assert lead(org, "n@acme.de").phone == "+14155550134"
 
 
 def test_salesforce_leads_report(org, owner, capture):
