@@ -26,6 +26,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("leads.urls")),
+    path("", include("enrichment.urls")),
     # The organization's home page is the leads dashboard; accounts code links to "dashboard".
     path("o/<slug:org_slug>/", leads_dashboard, name="dashboard"),
     path("", include("accounts.urls")),

@@ -193,6 +193,7 @@ _PRICING = (
         r"\b(contact sales|request a quote|get a quote|custom pricing|talk to sales)\b",
     ),
 )
+_PRICE = re.compile(r"[$€£]\s?\d|\d\s?(?:€|eur|usd)\b", re.I)
 _TRIAL = re.compile(r"\b(free trial|try (?:it )?free|\d+[- ]day trial)\b", re.I)
 
 
@@ -499,6 +500,8 @@ def _offer(profile, pages) -> None:
     for page in pricing:
         text = (page["facts"].get("text") or "").lower()
         models = [label for label, pattern in _PRICING if re.search(pattern, text)]
+        if "Quote-based" in models and not _PRICE.search(text):
+            models = ["Quote-based"]  # no prices shown, only "talk to us"
         if models:
             value = models[0]
             if _TRIAL.search(text) and value not in ("Free", "Freemium"):
