@@ -9,11 +9,26 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from tests import factories
 
+_DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(django_db_setup, django_db_blocker):
+def _fresh_cache(request, django_db_blocker):
     """Rate-limit counters live in the shared cache (a table of the test database): every
-    test starts from zero, whatever an earlier transactional test left behind."""
+    test that uses the database starts from zero, whatever an earlier transactional test
+    left behind. Tests without the database are left alone (clearing the cache there would
+    reach the development database, which pytest-django has not swapped out)."""
+    if not (
+        request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("django_db_setup")
     from django.core.cache import cache
 
     with django_db_blocker.unblock():

@@ -356,7 +356,7 @@ LOGGING = {
 # Enrichment jobs (enrichment.jobs): companies researched at once per job, the most one job
 # takes, the page text kept per page for the reconciler (and later an AI model), and how long
 # one worker task runs before handing the rest of its job to a fresh task.
-ENRICH_CONCURRENCY = env_int("ENRICH_CONCURRENCY", 16, minimum=1)
+ENRICH_CONCURRENCY = env_int("ENRICH_CONCURRENCY", 32, minimum=1)
 ENRICH_MAX_COMPANIES = env_int("ENRICH_MAX_COMPANIES", 1000, minimum=1)
 ENRICH_TEXT_BUDGET = env_int("ENRICH_TEXT_BUDGET", 20_000, minimum=1000)
 ENRICH_TASK_SECONDS = env_int("ENRICH_TASK_SECONDS", max(Q_CLUSTER["timeout"] - 60, 30), minimum=10)

@@ -10,7 +10,7 @@ from tests.config.test_startup import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # env_str("NAME", ...), env_bool(\n "NAME", ...) and friends, anywhere in the project's code.
-ENV_CALL = re.compile(r'\benv_(?:str|bool|int|list|choice)\(\s*"([A-Z][A-Z0-9_]*)"')
+ENV_CALL = re.compile(r'\benv_(?:str|bool|int|float|list|choice|rate)\(\s*"([A-Z][A-Z0-9_]*)"')
 # Read outside the env_* helpers.
 EXTRA = {"DATABASE_URL"}
 
