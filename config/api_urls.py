@@ -9,6 +9,7 @@ from accounts.api.keys import ApiKeyViewSet
 from accounts.api.organization import InvitationViewSet, MemberViewSet, OrganizationView
 from accounts.api.staff import StaffOrganizationViewSet, StaffUsageViewSet, StaffUserViewSet
 from accounts.api.webhooks import WebhookEndpointViewSet
+from enrichment.api import EnrichmentJobViewSet, EnrichView
 from leads.api.companies import CompanyViewSet
 from leads.api.exports import LeadExportView
 from leads.api.forms import CaptureFormViewSet
@@ -32,12 +33,14 @@ router.register("leads", LeadViewSet, basename="lead")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("forms", CaptureFormViewSet, basename="capture-form")
 router.register("tasks", LeadTaskViewSet, basename="task")
+router.register("enrichment/jobs", EnrichmentJobViewSet, basename="enrichment-job")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
     re_path(r"^organization/?$", OrganizationView.as_view(), name="organization"),
+    re_path(r"^enrichment/enrich/?$", EnrichView.as_view(), name="enrichment-enrich"),
     # Before the router: leads/export/ is not a lead id, merge is not a router action.
     re_path(r"^leads/export/?$", LeadExportView.as_view(), name="lead-export"),
     re_path(r"^leads/(?P<pk>\d+)/merge/?$", LeadMergeView.as_view(), name="lead-merge"),

@@ -359,4 +359,7 @@ LOGGING = {
 ENRICH_CONCURRENCY = env_int("ENRICH_CONCURRENCY", 32, minimum=1)
 ENRICH_MAX_COMPANIES = env_int("ENRICH_MAX_COMPANIES", 1000, minimum=1)
 ENRICH_TEXT_BUDGET = env_int("ENRICH_TEXT_BUDGET", 20_000, minimum=1000)
+# The synchronous `POST /api/v1/enrichment/enrich/`: steps not started within this many
+# seconds are skipped (what was found is still answered).
+ENRICH_SYNC_SECONDS = env_int("ENRICH_SYNC_SECONDS", 30, minimum=1)
 ENRICH_TASK_SECONDS = env_int("ENRICH_TASK_SECONDS", max(Q_CLUSTER["timeout"] - 60, 30), minimum=10)

@@ -281,8 +281,10 @@ def run_job(
     fetcher=None,
     providers=None,
     time_limit: float | None = None,
+    company_seconds: float | None = None,
 ) -> str:
     """Research every pending company of the job, many at once; returns the job's status.
+    `company_seconds` bounds each company's research (the synchronous API's time limit).
     Safe to run twice (see the module docstring).
 
     Worker threads do the network and parsing only; this thread does every database write
@@ -337,6 +339,9 @@ def run_job(
                     providers=providers,
                     cancelled=stop.is_set,
                     text_budget=settings.ENRICH_TEXT_BUDGET,
+                    deadline=None
+                    if company_seconds is None
+                    else time.monotonic() + company_seconds,
                 )
                 in_flight[future] = result
             if not in_flight:

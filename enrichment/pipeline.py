@@ -84,9 +84,10 @@ class Outcome:
 class _Steps:
     """The step log of one company, safe to write from the company's threads."""
 
-    def __init__(self, cancelled: Callable[[], bool]):
+    def __init__(self, cancelled: Callable[[], bool], deadline: float | None = None):
         self.items: list[dict[str, Any]] = []
         self.cancelled = cancelled
+        self.deadline = deadline
 
     def check(self) -> None:
         if self.cancelled():
@@ -98,6 +99,12 @@ class _Steps:
         started = time.perf_counter()
         entry: dict[str, Any] = {"step": name, "status": "ok", "note": ""}
         try:
+            if (
+                self.deadline is not None
+                and time.monotonic() > self.deadline
+                and name != "reconcile"
+            ):
+                raise Skip("The time limit was reached before this step.")
             value = work()
         except Skip as skip:
             entry.update(status="skipped", note=str(skip))
@@ -161,9 +168,11 @@ def research_company(
     providers: list[SearchProvider],
     cancelled: Callable[[], bool] = lambda: False,
     text_budget: int = 20_000,
+    deadline: float | None = None,
 ) -> Outcome:
-    """Everything about one company (see the module docstring). Raises Cancelled."""
-    steps = _Steps(cancelled)
+    """Everything about one company (see the module docstring). Raises Cancelled. Past
+    `deadline` (time.monotonic()) no new step starts; what was found is still reconciled."""
+    steps = _Steps(cancelled, deadline)
     evidence: dict[str, Any] = {"query": query, "pages": [], "searches": {}}
     name = (query.get("name") or "").strip()
 

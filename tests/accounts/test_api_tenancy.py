@@ -15,6 +15,7 @@ from accounts import events, services
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
 from config.api import OrgScopedViewSet
 from config.api_urls import router
+from enrichment.models import EnrichmentJob
 from leads.models import CaptureForm, Company, Lead, LeadTask
 from tests import factories
 from tests.accounts.api_support import assert_error
@@ -44,6 +45,7 @@ ROW_MAKERS: dict[type, Callable] = {
     LeadTask: lambda org, owner: LeadTask.objects.create(
         organization=org, lead=factories.make_lead(org, email="task@example.com"), title="Victim"
     ),
+    EnrichmentJob: lambda org, owner: EnrichmentJob.objects.create(organization=org, total=1),
 }
 
 _STANDARD = {
