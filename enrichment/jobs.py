@@ -151,12 +151,14 @@ def _clean_query(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _identity(query: dict[str, Any]) -> str:
-    """What makes two queries the same company: the domain, else the name."""
+    """What makes two queries the same company: the domain, else the name, else the website
+    as given (an address without a registered domain, such as an IP literal, is still a
+    company to research: its result then says why it was refused)."""
     domain = registered_domain(query.get("domain") or query.get("website") or "")
     if not domain and query.get("email"):
         email_domain = query["email"].rpartition("@")[2].lower()
         domain = "" if email_domain in FREE_MAIL_DOMAINS else registered_domain(email_domain)
-    return domain or (query.get("name") or "").lower()
+    return domain or (query.get("name") or "").lower() or (query.get("website") or "").lower()
 
 
 def parse_pasted(text: str) -> list[dict[str, str]]:

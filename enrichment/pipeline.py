@@ -106,6 +106,8 @@ class _Steps:
             ):
                 raise Skip("The time limit was reached before this step.")
             value = work()
+            if isinstance(value, dict) and value.get("note"):  # ok, with a remark (a page cut)
+                entry["note"] = str(value["note"])[:300]
         except Skip as skip:
             entry.update(status="skipped", note=str(skip))
             value = None
@@ -208,6 +210,11 @@ def research_company(
             text_budget=text_budget,
         )
         page = {"url": result.final_url, "kind": kind, "facts": facts.as_dict()}
+        if result.truncated:
+            page["note"] = (
+                f"The page was cut at {len(result.body):,} bytes (the size cap); "
+                "the rest was not read."
+            )
         evidence["pages"].append(page)
         return page
 
