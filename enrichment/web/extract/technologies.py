@@ -719,9 +719,7 @@ def _compiled() -> list[dict]:
                     "name": tech["name"],
                     "category": tech["category"],
                     "script": [s.lower() for s in tech.get("script", ())],
-                    "html": [
-                        (s.lower(), _delimited_words(s.lower())) for s in tech.get("html", ())
-                    ],
+                    "html": [(s.lower(), _probes(s.lower())) for s in tech.get("html", ())],
                     "meta": {
                         k.lower(): re.compile(v, re.I) for k, v in tech.get("meta", {}).items()
                     },
@@ -736,25 +734,53 @@ def _compiled() -> list[dict]:
     return _COMPILED
 
 
-_WORD = re.compile(r"[a-z0-9_]{3,}")
+# The raw-HTML markers are confirmed with one substring search each, but only after a cheap
+# test that cannot say no wrongly: the page's distinct word tokens (runs of letters and "_";
+# digits split them, which keeps SVG path data from making thousands of tokens) are collected
+# once, and every word a marker holds must be among them: a word the marker delimits on both
+# sides as a whole token, its first word as the end of a token and its last word as the start
+# of one. Most markers fail that test and never scan the page.
+_TOKEN_BYTES = bytes(c if (65 <= c <= 90 or 97 <= c <= 122 or c == 95) else 32 for c in range(256))
+_NEEDLE_WORD = re.compile(r"[A-Za-z_]+")
 
 
-def _delimited_words(needle: str) -> frozenset[str]:
-    """Words of `needle` that any page containing it must hold as whole tokens.
+def _probes(needle: str) -> tuple[frozenset[bytes], tuple[bytes, ...]] | None:
+    """(whole tokens, probes into the newline-joined token list) that `needle` needs; None
+    when it cannot be tested that way (non-ASCII)."""
+    if not needle.isascii():
+        return None
+    whole: set[bytes] = set()
+    parts: list[bytes] = []
+    for m in _NEEDLE_WORD.finditer(needle):
+        word = m.group().encode()
+        open_left, open_right = m.start() == 0, m.end() == len(needle)
+        if not open_left and not open_right:
+            whole.add(word)
+        elif open_left and open_right:
+            parts.append(word)  # somewhere inside one token
+        elif open_left:
+            parts.append(word + b"\n")  # the end of a token
+        else:
+            parts.append(b"\n" + word)  # the start of a token
+    return frozenset(whole), tuple(sorted(parts, key=len, reverse=True))
 
-    The first and last words only count when the needle does not start or end inside them
-    ("option=com_" may match "option=com_content", so "com_" is no such word).
-    """
-    words = set()
-    for m in _WORD.finditer(needle):
-        if m.start() == 0 or m.end() == len(needle):
-            continue
-        if needle[m.start() - 1].isalnum() or needle[m.start() - 1] == "_":
-            continue
-        if m.end() < len(needle) and (needle[m.end()].isalnum() or needle[m.end()] == "_"):
-            continue
-        words.add(m.group())
-    return frozenset(words)
+
+class _Tokens:
+    """The distinct word tokens of a page, as a set and as one newline-joined string."""
+
+    def __init__(self, html_lower: str):
+        raw = html_lower.encode("utf-8", "replace").translate(_TOKEN_BYTES)
+        self.set = set(raw.split())
+        self.joined = b"\n" + b"\n".join(self.set) + b"\n"
+
+    def may_hold(self, probes) -> bool:
+        if probes is None:
+            return True
+        whole, parts = probes
+        if whole and not whole <= self.set:
+            return False
+        joined = self.joined
+        return all(p in joined for p in parts)
 
 
 def _header_items(headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -825,7 +851,7 @@ def detect(
     metas = _generator_meta(doc)
     found: dict[str, dict] = {}
     order: list[str] = []
-    tokens: set[str] | None = None
+    tokens: _Tokens | None = None
     for rule in _compiled():
         evidence = ""
         for name, pattern in rule["meta"].items():
@@ -855,12 +881,11 @@ def detect(
                     evidence = f"cookie {cookie}"
                     break
         if not evidence:
-            for needle, words in rule["html"]:
-                if words:
-                    if tokens is None:
-                        tokens = set(_WORD.findall(html))
-                    if not words <= tokens:
-                        continue  # a cheap no: some whole word of the needle is missing
+            for needle, probes in rule["html"]:
+                if tokens is None:
+                    tokens = _Tokens(html)
+                if not tokens.may_hold(probes):
+                    continue  # a cheap no: some word of the needle is missing
                 if needle in html:
                     evidence = f"html: {needle}"
                     break

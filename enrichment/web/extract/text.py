@@ -5,7 +5,8 @@ This runs last, because it changes the shared tree (it strips elements and adds 
 
 from __future__ import annotations
 
-import re
+import threading
+from copy import deepcopy
 
 from lxml import etree
 
@@ -65,40 +66,94 @@ BLOCKS = (
     "summary",
     "option",
 )
-# Boilerplate: each query runs only when the page's markup holds its marker (attribute tests
-# over every element are the slow part of XPath).
+# Boilerplate, dropped from the visible text. Attribute tests over every element are the slow
+# part of XPath, so the query walks the attribute axis by name, and the class tests (substring
+# searches in every class attribute) run only when the page's markup holds their marker.
 BOILERPLATE = (
-    ("<nav", "//nav"),
-    ("navigation", "//*[@role='navigation']"),
-    ("aria-hidden", "//*[@aria-hidden='true']"),
-    (
-        "cookie",
-        "//*[contains(@class,'cookie-banner') or contains(@class,'cookie-consent') or contains(@class,'cookie-notice')]",
-    ),
-    ("onetrust-consent-sdk", "//*[@id='onetrust-consent-sdk']"),
-    ("cybotcookiebotdialog", "//*[@id='CybotCookiebotDialog']"),
-    ("skip-link", "//*[contains(@class,'skip-link')]"),
+    "//nav",
+    "//@role[.='navigation']/..",
+    "//@aria-hidden[.='true']/..",
+    "//@id[.='onetrust-consent-sdk' or .='CybotCookiebotDialog']/..",
+    "//@hidden/..",
 )
-_HIDDEN_ATTR = re.compile(r"<[a-z][^>]*\shidden(?:[\s>=/])", re.I)
-BREAK = "\ue000"  # a private-use character marks the block breaks we insert
+BOILERPLATE_CLASSES = (
+    ("cookie", ("cookie-banner", "cookie-consent", "cookie-notice")),
+    ("skip-link", ("skip-link",)),
+)
+BREAK = "\ue000"  # a private-use character marks the block breaks
+
+_BLOCK_SET = frozenset(BLOCKS)
+# The text with a break before and after every block (after a <br>), written by libxslt in one
+# pass (C speed, no Python per element): the same characters as the tree's text with the
+# breaks put into it, without changing the tree.
+_STYLESHEET = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="utf-8"/>
+<xsl:template match="{"|".join(t for t in BLOCKS if t != "br")}">&#xE000;<xsl:apply-templates/>&#xE000;</xsl:template>
+<xsl:template match="br"><xsl:apply-templates/>&#xE000;</xsl:template>
+</xsl:stylesheet>"""
+_compiled = threading.local()  # XSLT and XPath objects, one per thread
 
 
-def _serialize(root) -> list[str]:
-    """Lines of text: the tree serialized once as text (C speed), split at the block breaks."""
+def _to_text():
+    xslt = getattr(_compiled, "xslt", None)
+    if xslt is None:
+        xslt = _compiled.xslt = etree.XSLT(etree.XML(_STYLESHEET))
+    return xslt
+
+
+def _boilerplate_query(markup_lower: str):
+    classes = tuple(
+        name
+        for marker, names in BOILERPLATE_CLASSES
+        if not markup_lower or marker in markup_lower
+        for name in names
+    )
+    queries = getattr(_compiled, "boilerplate", None)
+    if queries is None:
+        queries = _compiled.boilerplate = {}
+    if classes not in queries:
+        parts = list(BOILERPLATE)
+        if classes:
+            tests = " or ".join(f"contains(.,'{name}')" for name in classes)
+            parts.append(f"//@class[{tests}]/..")
+        queries[classes] = etree.XPath(" | ".join(parts))
+    return queries[classes]
+
+
+def _mark_blocks(elements) -> None:
+    for el in elements:
+        el.tail = BREAK + el.tail if el.tail else BREAK
+        if el.tag != "br":
+            el.text = BREAK + el.text if el.text else BREAK
+
+
+def _lines(raw: str) -> str:
+    """Whitespace collapsed, one line per block, empty lines left out."""
+    parts = " ".join(raw.replace("\u200b", "").split()).split(BREAK)
+    return "\n".join(filter(None, map(str.strip, parts)))
+
+
+def _serialize(body) -> str:
     try:
-        raw = etree.tostring(root, method="text", encoding="unicode", with_tail=False)
-    except (ValueError, etree.SerialisationError):
-        return []
-    lines = []
-    for part in raw.split(BREAK):
-        line = " ".join(part.replace("\u200b", "").split())
-        if line:
-            lines.append(line)
-    return lines
+        raw = str(_to_text()(body))
+    except etree.XSLTApplyError:
+        # Deeper than libxslt goes: mark a copy's blocks and serialize that.
+        copy = deepcopy(body)
+        copy.tail = None
+        _mark_blocks(copy.iter(*BLOCKS))
+        try:
+            raw = etree.tostring(copy, method="text", encoding="unicode", with_tail=False)
+        except (ValueError, etree.SerialisationError):
+            return ""
+    return _lines(raw)
 
 
 def page_text(root, markup_lower: str = "") -> tuple[str, str]:
-    """(all text including navigation, visible text without boilerplate), one line per block."""
+    """(all text including navigation, visible text without boilerplate), one line per block.
+
+    The tree is changed: invisible elements and boilerplate are removed, and the blocks of
+    <address> elements carry the break marks (address_element reads them afterwards).
+    """
     if root is None:
         return "", ""
     body = root.find("body")
@@ -106,19 +161,16 @@ def page_text(root, markup_lower: str = "") -> tuple[str, str]:
         body = root
     etree.strip_elements(body, *INVISIBLE, with_tail=False)
     etree.strip_tags(body, etree.Comment, etree.ProcessingInstruction)
-    for el in body.iter(*BLOCKS):
-        el.tail = BREAK + el.tail if el.tail else BREAK
-        if el.tag != "br":
-            el.text = BREAK + el.text if el.text else BREAK
-    all_text = "\n".join(_serialize(body))
-    queries = [q for marker, q in BOILERPLATE if not markup_lower or marker in markup_lower]
-    if not markup_lower or _HIDDEN_ATTR.search(markup_lower):
-        queries.append("//*[@hidden]")
-    for query in queries:
-        for el in body.xpath(query):
-            if el.getparent() is not None:
-                el.drop_tree()
-    visible = "\n".join(_serialize(body))
+    all_text = _serialize(body)
+    for address in body.iter("address"):
+        if next(address.iterancestors("address"), None) is None:
+            _mark_blocks(address.iter(*BLOCKS))
+    for el in _boilerplate_query(markup_lower)(body):
+        if el.getparent() is not None:
+            if el.tag in _BLOCK_SET:
+                el.tail = BREAK + el.tail if el.tail else BREAK
+            el.drop_tree()
+    visible = _serialize(body)
     return all_text, visible
 
 
