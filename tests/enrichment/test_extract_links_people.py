@@ -112,3 +112,50 @@ def test_own_site_job_list_without_json_ld():
 def test_no_people_from_headings_that_are_not_names():
     html = "<h3>Our Mission</h3><p>Head of everything</p><h3>Get Started</h3><p>CEO talk</p>"
     assert extract_page(html, "https://x.io/").people == []
+
+
+_CARDS = """<div class="cards">
+  <div class="card"><h3>Jane Cooper</h3><p>VP of Marketing, Globex</p></div>
+  <div class="card"><h3>Marcus Okafor</h3><p>Head of Growth, Initech</p></div>
+</div>"""
+_PRODUCT_PAGE = f"""<html><head><title>Loomwork | Revenue workflows</title></head><body>
+<h1>Revenue workflows, without the spreadsheets</h1><h2>Loved by revenue teams</h2>{_CARDS}
+</body></html>"""
+
+
+def test_people_cards_read_on_team_pages_only(monkeypatch):
+    from enrichment.web.extract import people
+
+    scanned = []
+    scan = people.team_people
+    monkeypatch.setattr(people, "team_people", lambda doc: scanned.append(doc.url) or scan(doc))
+    expected = [
+        {"name": "Jane Cooper", "title": "VP of Marketing, Globex", "method": "team-page"},
+        {"name": "Marcus Okafor", "title": "Head of Growth, Initech", "method": "team-page"},
+    ]
+    # A product page's testimonials: names next to job titles, but not the company's people,
+    # and the card scan does not run at all.
+    assert extract_page(_PRODUCT_PAGE, "https://loomwork.io/").people == []
+    assert extract_page(_PRODUCT_PAGE, "https://loomwork.io/customers").people == []
+    assert scanned == []
+    # The same cards on a team page: by its path, by a heading, by its title.
+    assert extract_page(_PRODUCT_PAGE, "https://loomwork.io/company/leadership").people == expected
+    heading = _PRODUCT_PAGE.replace("Loved by revenue teams", "Meet the team")
+    assert extract_page(heading, "https://loomwork.io/").people == expected
+    titled = _PRODUCT_PAGE.replace("Revenue workflows</title>", "Über uns</title>")
+    assert extract_page(titled, "https://loomwork.de/").people == expected
+    assert scanned == [
+        "https://loomwork.io/company/leadership",
+        "https://loomwork.io/",
+        "https://loomwork.de/",
+    ]
+
+
+def test_people_cards_read_when_structured_data_names_people():
+    person = '<script type="application/ld+json">{"@type":"Person","name":"Ada Lindqvist","jobTitle":"CEO"}</script>'
+    facts = extract_page(_PRODUCT_PAGE.replace("</body>", person + "</body>"), "https://x.io/")
+    assert [(p["name"], p["method"]) for p in facts.people] == [
+        ("Ada Lindqvist", "json-ld"),
+        ("Jane Cooper", "team-page"),
+        ("Marcus Okafor", "team-page"),
+    ]

@@ -140,8 +140,13 @@ def extract_page(
     facts.links = _step(facts, "links", links.page_links, doc, default={})
     facts.jobs = _step(facts, "jobs", people.open_roles, doc, data, default=[])
 
-    # The tree-reading people patterns run before the text step strips the tree.
-    team = _step(facts, "team", people.team_people, doc, default=[])
+    # The tree-reading people patterns run before the text step strips the tree, and only on
+    # pages that look like team pages.
+    team = (
+        _step(facts, "team", people.team_people, doc, default=[])
+        if _step(facts, "team page", people.is_team_page, doc, data, default=False)
+        else []
+    )
     all_text, visible = _step(
         facts, "text", text.page_text, doc.root, doc.html_lower, default=("", "")
     )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from urllib.parse import unquote
+
+from lxml import etree
 
 from .document import Document, clean, element_text, registered_domain, split_url
-from .links import fold
+from .links import LINK_WORDS, fold
 from .structured import Structured, first_text, has_type, postal_address, url_value
 
 MAX_PEOPLE = 50
@@ -94,6 +98,56 @@ def _following_text(el) -> list[str]:
         if len(texts) >= 2:
             break
     return texts
+
+
+# A team page: its URL path, its title or a heading says so, or its structured data names people.
+# Only such pages get the card scan: elsewhere (a product page's testimonials, a blog's
+# authors) names next to job titles are not the company's people.
+_TEAM_SLUGS = frozenset(fold(w) for kind in ("about", "team") for w in LINK_WORDS[kind][0])
+_TEAM_PATH_WORDS = frozenset(
+    [
+        *("team", "teams", "about", "leadership", "leaders", "people", "founders", "founder"),
+        *("management", "executives", "board", "directors", "company", "unternehmen"),
+        *("equipe", "equipo", "squadra", "impressum", "imprint"),
+    ]
+)
+_TEAM_HEADING = re.compile(
+    r"\b(?:team|leadership|founders?|management|executives?|board of directors|our people|"
+    r"who we are|about|meet the|impressum|imprint|unser team|das team|geschaftsfuhrung|vorstand|uber uns|"
+    r"equipe|a propos|qui sommes nous|equipo|sobre nosotros|quienes somos|over ons|chi siamo)\b"
+)
+# The page's title and h1-h3 headings, one a line, written by libxslt in one pass.
+_HEADINGS = """<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="utf-8"/>
+<xsl:template match="/"><xsl:for-each select="//title|//h1|//h2|//h3">
+<xsl:value-of select="."/><xsl:text>&#10;</xsl:text></xsl:for-each></xsl:template>
+</xsl:stylesheet>"""
+_compiled = threading.local()
+
+
+def _headings(root) -> str:
+    xslt = getattr(_compiled, "headings", None)
+    if xslt is None:
+        xslt = _compiled.headings = etree.XSLT(etree.XML(_HEADINGS))
+    try:
+        return str(xslt(root))
+    except etree.XSLTApplyError:
+        return ""
+
+
+def is_team_page(doc: Document, data: Structured) -> bool:
+    """Whether the page may show team cards: worth the card scan of `team_people`."""
+    if doc.root is None:
+        return False
+    if any(has_type(node, "Person") for node in data.jsonld + data.microdata):
+        return True
+    if doc.url:
+        path = fold(unquote(split_url(doc.url).path))
+        if not _TEAM_SLUGS.isdisjoint(path.split("/")) or not _TEAM_PATH_WORDS.isdisjoint(
+            re.split(r"[/_.\-]+", path)
+        ):
+            return True
+    return bool(_TEAM_HEADING.search(fold(_headings(doc.root))))
 
 
 def team_people(doc: Document) -> list[dict]:
