@@ -227,6 +227,8 @@ class _HostSlot:
 
 _ALLOW_ALL = "allow"
 _DISALLOW_ALL = "disallow"
+# robots.txt could not be read (5xx, timeout, network): disallow, and say why.
+_UNREACHABLE = "unreachable"
 
 
 # --- The fetcher ------------------------------------------------------------------------------
@@ -353,6 +355,12 @@ class Fetcher:
         host_key = split[3] if split else None
         robots_apply = check_robots and self.respect_robots and method in ("GET", "HEAD")
         if robots_apply and split and not self.allowed_by_robots(url):
+            known = self._robots.get(f"{split[0]}://{split[3]}")
+            if known is not None and known[0] == _UNREACHABLE:
+                raise RobotsDisallowed(
+                    f"robots.txt of {split[1]} could not be read (the site failed or did not "
+                    "answer), so nothing is fetched from it for a while (RFC 9309)."
+                )
             raise RobotsDisallowed(
                 f"robots.txt of {split[1]} does not allow {self.robots_token} "
                 f"to fetch {redact_url(url)}."
@@ -429,7 +437,7 @@ class Fetcher:
         rules = self._robots_rules(origin)
         if rules == _ALLOW_ALL:
             return True
-        if rules == _DISALLOW_ALL:
+        if rules in (_DISALLOW_ALL, _UNREACHABLE):
             return False
         assert isinstance(rules, RobotFileParser)
         return rules.can_fetch(self.robots_token, url)
@@ -470,9 +478,9 @@ class Fetcher:
         except TooManyRedirects:
             return _ALLOW_ALL, self.cache_ttl  # RFC 9309: treated as unavailable
         except FetchError:
-            return _DISALLOW_ALL, self.robots_unreachable_ttl
+            return _UNREACHABLE, self.robots_unreachable_ttl
         if result.status >= 500:
-            return _DISALLOW_ALL, self.robots_unreachable_ttl
+            return _UNREACHABLE, self.robots_unreachable_ttl
         if not result.ok:  # 4xx (or a redirect without a target): no rules, all allowed
             return _ALLOW_ALL, self.cache_ttl
         parser = RobotFileParser()

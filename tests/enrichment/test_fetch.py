@@ -214,9 +214,9 @@ def test_a_missing_robots_txt_allows_everything(server):
 def test_a_failing_robots_txt_disallows_everything_for_a_while(server):
     server.default = Routes({"/robots.txt": Reply(500), "/": Reply(200, b"hi")})
     fetcher = make_fetcher(server, robots_unreachable_ttl=0.2)
-    with pytest.raises(RobotsDisallowed):
+    with pytest.raises(RobotsDisallowed, match="could not be read"):
         fetcher.get(server.url("/"))
-    with pytest.raises(RobotsDisallowed):
+    with pytest.raises(RobotsDisallowed, match="could not be read"):
         fetcher.get(server.url("/"))
     assert paths(server) == ["/robots.txt"]  # asked once, the page never
 
@@ -227,7 +227,7 @@ def test_a_failing_robots_txt_disallows_everything_for_a_while(server):
 
 def test_a_robots_txt_that_times_out_disallows(server):
     server.default = Routes({"/robots.txt": Reply(200, b"", delay=1.0), "/": Reply(200, b"hi")})
-    with pytest.raises(RobotsDisallowed):
+    with pytest.raises(RobotsDisallowed, match=r"could not be read .* \(RFC 9309\)"):
         make_fetcher(server, timeout=(0.2, 0.2)).get(server.url("/"))
     assert paths(server) == ["/robots.txt"]
 
