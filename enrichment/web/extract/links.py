@@ -348,28 +348,90 @@ _LOOKUP = {
 
 
 _ALL_PATHS = frozenset(w for paths, _texts in _LOOKUP.values() for w in paths)
-_LONG_PATHS = re.compile(
-    "|".join(sorted((re.escape(w) for w in _ALL_PATHS if len(w) >= 5), key=len, reverse=True))
-)
+
+
+def _trie(words) -> str:
+    """An alternation of `words` nested by common prefix: the regex engine tries a few first
+    characters at each position instead of every word (same matches as a flat alternation;
+    backtracking still reaches the shorter words)."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
+
+
+_LONG_PATHS = re.compile(_trie(sorted(w for w in _ALL_PATHS if len(w) >= 5)))
 _ALL_TEXTS = re.compile(
-    r"(?<![\w'])(?:"
-    + "|".join(
-        sorted(
-            (re.escape(t) for _p, texts in _LOOKUP.values() for t in texts), key=len, reverse=True
-        )
-    )
-    + r")(?![\w'])"
+    r"(?<![\w'])"
+    + _trie(sorted({t for _p, texts in _LOOKUP.values() for t in texts}))
+    + r"(?![\w'])"
 )
 
 
-def _maybe(segments: list[str], text: str) -> bool:
+_TEXT_SPLIT = re.compile(r"[^\w']+")
+_FIRST_WORD = re.compile(r"[\w']+")
+# A link text can only hold a known text where the text's first word is one of its words.
+_TEXT_FIRST_WORDS = frozenset(
+    m.group() if (m := _FIRST_WORD.match(t)) else ""
+    for _p, texts in _LOOKUP.values()
+    for t in texts
+)
+_PAGE_SUFFIX = re.compile(r"\.(?:html?|php|aspx?)$")
+_LANGUAGE_PREFIX = re.compile(r"[a-z]{2}(?:[-_][a-z]{2})?")
+
+
+def _maybe(segments: list[str], text: str, words: list[str] | None = None) -> bool:
     """A cheap test: could any kind score on this link at all?"""
     if segments and (not _ALL_PATHS.isdisjoint(segments) or _LONG_PATHS.search(segments[-1])):
         return True
-    return bool(text) and bool(_ALL_TEXTS.search(text))
+    if not text:
+        return False
+    if "" not in _TEXT_FIRST_WORDS and _TEXT_FIRST_WORDS.isdisjoint(
+        _TEXT_SPLIT.split(text) if words is None else words
+    ):
+        return False
+    return bool(_ALL_TEXTS.search(text))
 
 
-def _score(kind: str, segments: list[str], text: str) -> float:
+def _segments(path: str) -> list[str]:
+    """Folded path segments, a page suffix (.html) and a language prefix (/en/) left out."""
+    path = path.lower()
+    if "%" not in path and path.isascii():
+        segments = [s.strip() for s in path.split("/") if s]  # what fold(unquote()) gives
+    else:
+        segments = [fold(unquote(s)) for s in path.split("/") if s]
+    if segments and "." in segments[-1]:
+        segments[-1] = _PAGE_SUFFIX.sub("", segments[-1])
+    # Language prefixes (/en/, /de-de/) do not count as depth.
+    if segments and _LANGUAGE_PREFIX.fullmatch(segments[0]):
+        segments = segments[1:]
+    return segments
+
+
+def _link_text(a) -> str:
+    try:
+        # An <a> without children holds only its text: no XPath string() call needed.
+        content = (a.text or "") if len(a) == 0 else a.text_content()
+        raw = content or a.get("title") or a.get("aria-label") or ""
+    except ValueError:
+        return ""
+    raw = " ".join(raw.split())
+    text = raw.lower().strip() if raw.isascii() else fold(raw)
+    return text.strip(" →›»>|")
+
+
+def _score(kind: str, segments: list[str], text: str, words: set[str] | None = None) -> float:
     paths, texts = _LOOKUP[kind]
     score = 0.0
     if segments:
@@ -388,7 +450,8 @@ def _score(kind: str, segments: list[str], text: str) -> float:
         if text in texts:
             score += 8 + texts[text] / 100
         elif len(text) < 40:
-            words = set(re.split(r"[^\w']+", text))
+            if words is None:
+                words = set(_TEXT_SPLIT.split(text))
             if any(t in words or (" " in t and t in text) for t in texts):
                 score += 3
     if score:
@@ -418,23 +481,14 @@ def page_links(doc: Document) -> dict:
             parts.path
         ):
             continue
-        segments = [fold(unquote(s)) for s in parts.path.lower().split("/") if s]
-        if segments and "." in segments[-1]:
-            segments[-1] = re.sub(r"\.(?:html?|php|aspx?)$", "", segments[-1])
-        # Language prefixes (/en/, /de-de/) do not count as depth.
-        if segments and re.fullmatch(r"[a-z]{2}(?:[-_][a-z]{2})?", segments[0]):
-            segments = segments[1:]
-        try:
-            text = fold(
-                " ".join((a.text_content() or a.get("title") or a.get("aria-label") or "").split())
-            )
-        except ValueError:
-            text = ""
-        text = text.strip(" →›»>|")
-        if not _maybe(segments, text):
+        segments = _segments(parts.path)
+        text = _link_text(a)
+        words = _TEXT_SPLIT.split(text) if text else []
+        if not _maybe(segments, text, words):
             continue
+        word_set = set(words)
         for kind in LINK_KINDS:
-            score = _score(kind, segments, text)
+            score = _score(kind, segments, text, word_set)
             if score >= 5 and (kind not in best or score > best[kind][0]):
                 best[kind] = (
                     score,
