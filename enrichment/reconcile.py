@@ -268,6 +268,27 @@ def format_money(currency: str, amount: float) -> str:
     return f"{symbol}{amount / 1e3:.3g}K"
 
 
+_TITLE_PARTS = re.compile(r"\s+[|·•–—:-]\s+|\s+[|·•–—]\s*|\s*[|·•–—]\s+")
+
+
+def name_from_title(title: str, domain: str) -> str:
+    """The brand in a page title: "Acme — Payments for the internet" -> "Acme". The part that
+    matches the domain's label wins; else a short first or last part; else nothing."""
+    parts = [p.strip() for p in _TITLE_PARTS.split(title or "") if p.strip()]
+    if not parts:
+        return ""
+    label = re.sub(r"[^a-z0-9]", "", domain.split(".")[0].lower()) if domain else ""
+    if label:
+        for part in parts:
+            squashed = re.sub(r"[^a-z0-9]", "", part.lower())
+            if squashed and (squashed == label or (len(part) <= 40 and label in squashed)):
+                return part
+    if len(parts) > 1:
+        short = [p for p in (parts[0], parts[-1]) if len(p) <= 30]
+        return min(short, key=len) if short else ""
+    return parts[0] if len(parts[0]) <= 30 else ""
+
+
 def _classify_industry(texts: Iterable[str]) -> tuple[str, str, str] | None:
     """(industry, sub-industry, the word that matched) from the first text with a match."""
     for text in texts:
@@ -359,6 +380,14 @@ def _identity(profile, evidence, query, pages, home) -> None:
         profile.put("name", query["name"], "", "input")
     profile.put("website", website, website, "input" if query.get("website") else "search")
     profile.put("domain", domain, website, "input" if query.get("domain") else "links")
+    if home and not profile.fields.get("name"):
+        profile.put(
+            "name",
+            name_from_title(home["facts"].get("title", ""), domain),
+            home["url"],
+            "meta",
+            0.5,
+        )
     if not profile.fields.get("name") and domain:
         label = domain.split(".")[0]
         profile.put("name", label[:1].upper() + label[1:], website, "page text", 0.3)

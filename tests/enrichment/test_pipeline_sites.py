@@ -502,11 +502,11 @@ def test_a_wordpress_site_with_a_yoast_graph(org, web):
 def test_a_single_page_app_shell(org, web):
     _job, [result], _ = enrich(org, _site(web, "spa-co.io"))
     profile = result.profile
-    # Almost nothing to read: no name on the page (a <title> is not taken for one), so the
-    # domain's, with a low confidence; the stack from the scripts.
-    assert profile["name"] == "Spa-co"
-    assert result.sources["name"]["method"] == "page text"
-    assert result.sources["name"]["confidence"] < 0.5
+    # Almost nothing to read: the name from the <title> (meta, half confidence), the stack
+    # from the scripts.
+    assert profile["name"] == "Loopline"
+    assert result.sources["name"]["method"] == "meta"
+    assert result.sources["name"]["confidence"] == 0.5
     assert {"Next.js", "React", "Stripe.js"} <= {t["name"] for t in profile["technologies"]}
     assert result.status == ResultStatus.SUCCEEDED
     assert steps(result)["read home page"]["status"] == "ok"

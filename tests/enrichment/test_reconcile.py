@@ -216,3 +216,17 @@ def test_employee_ranges_match_company_sizes():
         "1001-5000",
         "10001+",
     ]
+
+
+def test_the_title_names_a_company_without_structured_data():
+    from enrichment.reconcile import name_from_title
+
+    assert name_from_title("Acme — Payments infrastructure for the internet", "acme.io") == "Acme"
+    assert name_from_title("Home | Globex Corporation", "globex.com") == "Globex Corporation"
+    assert name_from_title("Pricing - Initech", "initech.com") == "Initech"
+    assert name_from_title("Welcome to our website", "zyx.io") == "Welcome to our website"
+    assert name_from_title("", "zyx.io") == ""
+    home = page(HOME, "home", title="Acme | Robots that pick and pack")
+    profile = reconcile(evidence([home], query={}))
+    assert profile.fields["name"] == "Acme"
+    assert profile.sources["name"] == {"url": HOME, "method": "meta", "confidence": 0.5}
