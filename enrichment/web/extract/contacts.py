@@ -303,16 +303,29 @@ def cloudflare_email(encoded: str) -> str:
     return bytes(b ^ data[0] for b in data[1:]).decode("utf-8", "replace")
 
 
-_AT_HINT = re.compile(r"[\[\(\{<]\s*(?:at|@|ät|arroba|chez)\s*[\]\)\}>]|\s(?-i:AT)\s|\(a\)", re.I)
+# Whether a text holds an "[at]"-style address at all, tested the cheap way first: the
+# bracketed forms by one pattern that starts with a bracket, the " AT " and "(a)" forms and the
+# " dot " words by plain substring searches before any pattern runs.
+_AT_BRACKETED = re.compile(r"[\[\(\{<]\s*(?:at|@|ät|arroba|chez)\s*[\]\)\}>]", re.I)
+_AT_CAPITALS = re.compile(r"\sAT\s")
 _WORDY_HINT = re.compile(r"\sdot\s", re.I)
+
+
+def _at_hint(text: str, lower: str) -> bool:
+    return (
+        bool(_AT_BRACKETED.search(text))
+        or ("AT" in text and bool(_AT_CAPITALS.search(text)))
+        or "(a)" in lower
+    )
 
 
 def deobfuscate(text: str) -> str:
     """ "name [at] domain [dot] com" and friends written as plain addresses."""
-    if _AT_HINT.search(text):
+    lower = text.lower()
+    if _at_hint(text, lower):
         text = _AT.sub("@", text)
         text = _DOT.sub(".", text)
-    if _WORDY_HINT.search(text):
+    if "dot" in lower and _WORDY_HINT.search(text):
         text = _WORDY.sub(
             lambda m: f"{m.group(1)}@{re.sub(r'\s+dot\s+', '.', m.group(2), flags=re.I)}", text
         )
