@@ -159,6 +159,12 @@ def absolute_url(base: str, href: str | None) -> str:
             url = href
         elif href.startswith("/") and not href.startswith("//") and base:
             base_parts = split_url(base)
+            if base_parts.scheme in ("http", "https") and base_parts.netloc:
+                # What urlsplit and urlunsplit below make of it, without them: the fragment
+                # dropped, the query kept when there is one.
+                path, _, query = href.split("#", 1)[0].partition("?")
+                url = f"{base_parts.scheme}://{base_parts.netloc.lower()}{path}"
+                return f"{url}?{query}" if query else url
             url = f"{base_parts.scheme}://{base_parts.netloc}{href}"
         else:
             url = urljoin(base, href) if base else href
