@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 import tldextract
@@ -140,7 +140,27 @@ def public_suffix(url_or_host: str) -> str:
 
 @functools.lru_cache(maxsize=16384)
 def split_url(url: str):
-    """urlsplit, cached: the same links are looked at by several extractors."""
+    """urlsplit, cached: the same links are looked at by several extractors.
+
+    Plain http(s) URLs (what absolute_url returns) are split by hand, the way urlsplit would:
+    nothing to strip, an ASCII host without brackets."""
+    if (
+        url.startswith(("https://", "http://"))
+        and "\t" not in url
+        and "\r" not in url
+        and "\n" not in url
+    ):
+        scheme, _, rest = url.partition("://")
+        end = len(rest)
+        for delimiter in "/?#":
+            pos = rest.find(delimiter, 0, end)
+            if pos >= 0:
+                end = pos
+        netloc, rest = rest[:end], rest[end:]
+        if netloc.isascii() and "[" not in netloc and "]" not in netloc:
+            rest, _, fragment = rest.partition("#")
+            path, _, query = rest.partition("?")
+            return SplitResult(scheme, netloc, path, query, fragment)
     return urlsplit(url)
 
 

@@ -464,14 +464,15 @@ def page_links(doc: Document) -> dict:
         return {}
     page = split_url(doc.url)
     page_domain = doc.domain
-    page_key = (page.hostname or "", page.path.rstrip("/"))
+    page_host = page.hostname
+    page_key = (page_host or "", page.path.rstrip("/"))
     best: dict[str, tuple[float, int, str]] = {}
     for order, (a, url, _raw) in enumerate(doc.anchors()):
         if not url:
             continue
         parts = split_url(url)
         host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
-        if host != page.hostname and (
+        if host != page_host and (
             not page_domain
             or not host.endswith(page_domain)
             or registered_domain(host) != page_domain
