@@ -67,8 +67,8 @@ BLOCKS = (
     "option",
 )
 # Boilerplate, dropped from the visible text. Attribute tests over every element are the slow
-# part of XPath, so the query walks the attribute axis by name, and the class tests (substring
-# searches in every class attribute) run only when the page's markup holds their marker.
+# part of XPath, so the query walks the attribute axis by name, and a class test (a substring
+# search in every class attribute) is part of it only when the page's markup holds its class.
 BOILERPLATE = (
     "//nav",
     "//@role[.='navigation']/..",
@@ -76,10 +76,7 @@ BOILERPLATE = (
     "//@id[.='onetrust-consent-sdk' or .='CybotCookiebotDialog']/..",
     "//@hidden/..",
 )
-BOILERPLATE_CLASSES = (
-    ("cookie", ("cookie-banner", "cookie-consent", "cookie-notice")),
-    ("skip-link", ("skip-link",)),
-)
+BOILERPLATE_CLASSES = ("cookie-banner", "cookie-consent", "cookie-notice", "skip-link")
 BREAK = "\ue000"  # a private-use character marks the block breaks
 
 _BLOCK_SET = frozenset(BLOCKS)
@@ -103,10 +100,7 @@ def _to_text():
 
 def _boilerplate_query(markup_lower: str):
     classes = tuple(
-        name
-        for marker, names in BOILERPLATE_CLASSES
-        if not markup_lower or marker in markup_lower
-        for name in names
+        name for name in BOILERPLATE_CLASSES if not markup_lower or name in markup_lower
     )
     queries = getattr(_compiled, "boilerplate", None)
     if queries is None:
