@@ -100,7 +100,12 @@ def test_publisher_of_software_application_counts_as_organization():
         + "</script>"
     )
     facts = extract_page(html, "https://widget.works/app")
-    assert facts.organization == {"name": "Widget Works", "url": "https://widget.works/"}
+    # The application itself is the publisher's product.
+    assert facts.organization == {
+        "name": "Widget Works",
+        "url": "https://widget.works/",
+        "products": ["Widgetly"],
+    }
     assert facts.organization_method == "json-ld"
 
 
@@ -123,3 +128,41 @@ def test_job_postings_from_json_ld():
     ]
     # A job's location is not the company's address.
     assert facts.address == {}
+
+
+def test_products_applications_and_services_are_named():
+    import json
+
+    from enrichment.web.extract import extract_page
+
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "Organization", "name": "Acme", "url": "https://acme.io/"},
+            {
+                "@type": "SoftwareApplication",
+                "name": "Acme Analytics",
+                "applicationCategory": "BusinessApplication",
+            },
+            {
+                "@type": "Product",
+                "name": "Acme Sensor Kit",
+                "offers": {"@type": "Offer", "price": "99"},
+            },
+            {"@type": "Service", "name": "Acme Onboarding"},
+            {"@type": "FinancialService", "name": "Acme Bank"},
+            {"@type": "Product", "name": "acme sensor kit"},
+        ],
+    }
+    html = f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script></head><body></body></html>'
+    facts = extract_page(html, "https://acme.io/")
+    assert facts.organization["name"] == "Acme"
+    assert facts.organization["products"] == [
+        "Acme Analytics",
+        "Acme Sensor Kit",
+        "Acme Onboarding",
+    ]
+    only_products = '<html><body><div itemscope itemtype="https://schema.org/Product"><span itemprop="name">Widget Pro</span></div></body></html>'
+    facts = extract_page(only_products, "https://widgets.example/")
+    assert facts.organization == {"products": ["Widget Pro"]}
+    assert facts.organization_method == "microdata"

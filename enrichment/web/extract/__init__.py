@@ -105,6 +105,14 @@ def extract_page(
     organization, method, _nodes = _step(
         facts, "organization", structured.find_organization, data, doc, default=({}, "", [])
     )
+    products = _step(facts, "products", structured.product_names, data, default=[])
+    # A product named like its maker ("Widgetly" by Widgetly) says nothing new.
+    own = (organization.get("name") or "").casefold()
+    products = [p for p in products if p.casefold() != own]
+    if products:
+        organization = {**organization, "products": products}
+        if not method:  # products described, the organization not
+            method = "json-ld" if data.jsonld else "microdata"
     facts.organization, facts.organization_method = organization, method
 
     found = _step(facts, "meta", meta.read_meta, doc, default={})

@@ -552,6 +552,36 @@ def find_organization(data: Structured, doc: Document) -> tuple[dict, str, list[
     return {}, "", []
 
 
+_PRODUCT_TYPES = (
+    "Product",
+    "ProductGroup",
+    "SoftwareApplication",
+    "WebApplication",
+    "MobileApplication",
+    "Service",
+)
+
+
+def product_names(data: Structured, limit: int = 20) -> list[str]:
+    """Names of the products, applications and services the page describes (schema.org
+    Product, SoftwareApplication and its kinds, Service), in page order, without repeats.
+    A typed organization (FinancialService...) is not a product."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for node in data.jsonld + data.microdata:
+        if not has_type(node, *_PRODUCT_TYPES):
+            continue
+        if is_organization(node) and "Service" not in type_names(node):
+            continue
+        name = first_text(node.get("name")).strip()
+        if name and 1 < len(name) <= 120 and name.casefold() not in seen:
+            seen.add(name.casefold())
+            out.append(name)
+            if len(out) >= limit:
+                break
+    return out
+
+
 def website_name(data: Structured) -> str:
     for node in data.jsonld + data.microdata:
         if has_type(node, "WebSite"):
