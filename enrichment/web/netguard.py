@@ -383,8 +383,10 @@ class PinnedAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-# Shared so connections are reused across requests; urllib3 pools are thread-safe.
-_ADAPTER = PinnedAddressAdapter(pool_connections=32, pool_maxsize=16)
+# Shared so connections are reused across requests; urllib3 pools are thread-safe. Pools are
+# per checked address: 128 addresses kept, up to 64 connections each (an enrichment job runs
+# dozens of companies at once, and a search API answers all of them from one address).
+_ADAPTER = PinnedAddressAdapter(pool_connections=128, pool_maxsize=64)
 
 
 @dataclass(frozen=True)
