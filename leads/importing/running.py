@@ -481,10 +481,12 @@ def revert(organization_id: int, job_id: int) -> str:
             if not batch:
                 break
             created = [c.lead_id for c in batch if c.action == "created" and c.lead_id]
-            if created:
-                Activity.objects.for_org(org).filter(lead_id__in=created).delete()
-                Lead.objects.for_org(org).filter(pk__in=created).delete()
-                removed += len(created)
+            created += [pk for c in batch if c.action == "created" for pk in c.lead_ids or []]
+            for start in range(0, len(created), REVERT_DELETE_SLICE):
+                ids = created[start : start + REVERT_DELETE_SLICE]
+                Activity.objects.for_org(org).filter(lead_id__in=ids).delete()
+                deleted = Lead.objects.for_org(org).filter(pk__in=ids).delete()[1]
+                removed += deleted.get("leads.Lead", 0)
             restored += _restore([c for c in batch if c.action == "updated" and c.lead_id], job)
             ImportChange.objects.filter(pk__in=[c.pk for c in batch]).delete()
     with transaction.atomic():
@@ -499,6 +501,10 @@ def revert(organization_id: int, job_id: int) -> str:
                 actor=job.created_by,
             )
     return ImportStatus.REVERTED
+
+
+# Leads deleted per statement by a revert (a created-row lists a whole chunk's leads).
+REVERT_DELETE_SLICE = 1000
 
 
 def _restore(changes: list[ImportChange], job: ImportJob) -> int:

@@ -356,7 +356,7 @@ def _activity(job: ImportJob, lead_id: int, row: ParsedRow, action: str, now, ch
 ACTIVITY_COLUMNS = (
     "organization_id", "lead_id", "kind", "actor_id", "body", "data", "occurred_at", "created_at",
 )  # fmt: skip
-CHANGE_COLUMNS = ("organization_id", "job_id", "lead_id", "action", "previous")
+CHANGE_COLUMNS = ("organization_id", "job_id", "lead_id", "action", "previous", "lead_ids")
 ERROR_COLUMNS = ("organization_id", "job_id", "line_number", "reason", "row")
 # Every column of a lead but its id, in the model's order.
 LEAD_COLUMNS = tuple(f.attname for f in Lead._meta.concrete_fields if not f.primary_key)
@@ -441,7 +441,8 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         _activity(job, lead_id, row, "created", now)
         for lead_id, row in zip(lead_ids, creates, strict=True)
     ]
-    changes = [(org.pk, job.pk, lead_id, "created", {}) for lead_id in lead_ids]
+    # One row for all the leads this chunk created (see ImportChange.lead_ids).
+    changes = [(org.pk, job.pk, None, "created", {}, list(lead_ids))] if lead_ids else []
     tagged: dict[tuple[str, ...], list] = defaultdict(list)
     for lead_id, row in zip(lead_ids, creates, strict=True):
         names = tuple(dict.fromkeys([*tags, *row.tags]))
@@ -471,7 +472,7 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         lead.updated_at = now
         updated.append(lead)
         activities.append(_activity(job, lead.pk, row, "updated", now, _shown(timeline)))
-        changes.append((org.pk, job.pk, lead.pk, "updated", previous))
+        changes.append((org.pk, job.pk, lead.pk, "updated", previous, []))
     if updated and fields:
         model_fields = {"company_id" if name == "company" else name for name in fields}
         if scored:

@@ -238,6 +238,36 @@ def test_revert_removes_created_leads_and_restores_updated_ones(org, owner, capt
     assert Event.objects.for_org(org).filter(type="leads.import_reverted").count() == 1
 
 
+def test_creations_are_recorded_per_chunk_and_reverted_in_slices(org, owner, capture, monkeypatch):
+    from leads.merging import merge_leads
+    from leads.privacy import erase_lead
+
+    monkeypatch.setattr(running, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(running, "REVERT_DELETE_SLICE", 3)
+    older = factories.make_lead(org, email="older@example.com")
+    lines = [f"Lead{n},lead{n}@acme-rockets.com" for n in range(10)]
+    content = ("First Name,Email\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    job = import_file(org, owner, capture, "x.csv", content)
+    assert job.created_count == 10
+    # One "created" record per chunk of the file, listing its leads (4 + 4 + 2).
+    created = ImportChange.objects.filter(job=job, action="created").order_by("id")
+    assert [len(c.lead_ids) for c in created] == [4, 4, 2]
+    assert all(c.lead_id is None for c in created)
+    imported = Lead.objects.for_org(org).filter(email__endswith="@acme-rockets.com")
+    # Meanwhile one imported lead is erased and another merged into an older lead.
+    erase_lead(lead=imported.get(email="lead3@acme-rockets.com"), actor=owner)
+    merged = imported.get(email="lead5@acme-rockets.com")
+    merge_leads(keep=older, other=merged, fields={}, actor=owner)
+    with capture(execute=True):
+        assert request_revert(job=job, actor=owner)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.REVERTED
+    assert not Lead.objects.for_org(org).filter(email__endswith="@acme-rockets.com").exists()
+    assert not Lead.objects.for_org(org).filter(pk=merged.pk).exists()  # the merged-away copy
+    assert Lead.objects.for_org(org).filter(pk=older.pk, archived_at__isnull=True).exists()
+    assert not ImportChange.objects.filter(job=job).exists()
+
+
 def test_a_running_import_cannot_be_reverted(org, owner):
     job = draft(org, owner, "x.csv", CSV)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
