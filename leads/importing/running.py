@@ -19,7 +19,7 @@ from itertools import islice
 from typing import Any, BinaryIO
 
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -356,6 +356,15 @@ def run(
     return RunResult(_finish(job))
 
 
+def _commit_without_waiting_for_the_disk() -> None:
+    """PostgreSQL: this chunk's commit does not wait for its WAL to reach the disk. A crash
+    in that instant loses the whole chunk, its claim on the rows included (the same
+    transaction), so the resumed import writes it again: nothing half-done, nothing lost."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _read_chunk(
     job: ImportJob, records: Iterator[tuple[int, list[str]]]
 ) -> tuple[list[tuple[int, list[str]]], list[ParsedRow]]:
@@ -378,6 +387,7 @@ def _run_chunk(
     for attempt in range(3):
         try:
             with transaction.atomic():
+                _commit_without_waiting_for_the_disk()
                 claimed = ImportJob.objects.filter(
                     pk=job.pk, status=ImportStatus.RUNNING, processed_rows=position
                 ).update(processed_rows=F("processed_rows") + len(records))

@@ -131,3 +131,20 @@ def test_tags_are_created_once_per_name_case_insensitively(org):
     assert {t.name for t in second.tags.all()} == {"VIP", "q4", "new"}
     services.remove_tags(leads=[first, second], names=["vip"], organization=org)
     assert {t.name for t in first.tags.all()} == {"q4", "new"}
+
+
+def test_activities_follow_their_organization_and_actor_without_database_constraints(owner):
+    """Activity's organization and actor are not database constraints (import speed);
+    Django still deletes an organization's activities and anonymizes a deleted user's."""
+    from leads.models import Activity
+
+    org = factories.make_org("Going away", owner=owner)
+    rep = factories.add_member(org)
+    lead = factories.make_lead(org, actor=rep)
+    assert Activity.objects.filter(lead=lead, actor=rep).exists()
+    rep.delete()
+    assert Activity.objects.filter(lead=lead).exists()
+    assert not Activity.objects.filter(lead=lead, actor__isnull=False).exclude(actor=owner).exists()
+    org_id = org.pk
+    org.delete()
+    assert not Activity.objects.filter(organization_id=org_id).exists()
