@@ -31,7 +31,7 @@ from enrichment.models import (
     JobStatus,
     ResultStatus,
 )
-from enrichment.pipeline import Cancelled, research_company
+from enrichment.pipeline import Cancelled, in_worker_thread, research_company
 from leads import services as lead_services
 from leads.models import Activity, ActivityKind, Company, CompanySize, Lead
 from leads.scoring import rescore_company_leads
@@ -335,6 +335,7 @@ def run_job(
                 if not _claim(organization, job, result):
                     continue
                 future = pool.submit(
+                    in_worker_thread,
                     research_company,
                     result.query,
                     fetcher=fetcher,

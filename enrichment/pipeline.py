@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.db import connections
+
 from enrichment.ai import fill_profile
 from enrichment.reconcile import Profile
 from enrichment.web.netguard import FetchError
@@ -61,6 +63,16 @@ NOT_A_WEBSITE = frozenset(
         "forbes.com",
     }
 )
+
+
+def in_worker_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run `function` on a pool thread, then close the database connections that thread
+    opened (the fetch cache reads and writes rows): a pool thread's connections would
+    otherwise stay open until the thread is collected."""
+    try:
+        return function(*args, **kwargs)
+    finally:
+        connections.close_all()
 
 
 class Cancelled(Exception):
@@ -250,7 +262,9 @@ def research_company(
         jobs.append((f"search {key}", search))
     if jobs:
         with ThreadPoolExecutor(max_workers=min(6, len(jobs))) as pool:
-            futures = [pool.submit(steps.run, label, work) for label, work in jobs]
+            futures = [
+                pool.submit(in_worker_thread, steps.run, label, work) for label, work in jobs
+            ]
             for future in futures:
                 future.result()  # re-raises Cancelled
     evidence["pages"].sort(key=lambda p: ["home", *PAGE_KINDS].index(p["kind"]))

@@ -106,6 +106,35 @@ def test_allowed_local_hosts_are_enriched_with_brave_search(org, server, host):
     assert any(path.startswith("/res/v1/web/search?") for path in Handler.seen)
 
 
+def _sessions() -> int | None:
+    """Open PostgreSQL sessions on the test database (None on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_a_job_leaves_no_database_sessions_open(org, server):
+    """Worker threads read and write the fetch cache; their connections close with them."""
+    port = server
+    before = _sessions()
+    job = jobs.create_job(
+        organization=org,
+        user=None,
+        queries=[
+            {"website": f"http://127.0.0.1:{port}/"},
+            {"website": f"http://localhost:{port}/"},
+        ],
+        start=False,
+    )
+    jobs.run_job(org.pk, job.pk)
+    assert EnrichmentResult.objects.filter(job=job, status=ResultStatus.SUCCEEDED).count() == 2
+    assert _sessions() == before
+
+
 def test_a_port_not_on_the_allow_list_is_refused(org, server):
     port = server
     job = jobs.create_job(
