@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from enrichment.cache import DatabaseCache
+from enrichment.cache import for_database
 from enrichment.web.fetch import Fetcher
 from enrichment.web.search import BraveSearch, SearchProvider, SearXNG
 
@@ -51,7 +51,7 @@ def build_fetcher() -> Fetcher:
     return Fetcher(
         user_agent=settings.FETCH_USER_AGENT,
         allow_hosts=settings.FETCH_ALLOW_HOSTS,
-        cache=DatabaseCache(max_bytes=settings.FETCH_MAX_BYTES),
+        cache=for_database(max_bytes=settings.FETCH_MAX_BYTES),
         cache_ttl=settings.FETCH_CACHE_TTL,
         max_bytes=settings.FETCH_MAX_BYTES,
         timeout=(settings.FETCH_TIMEOUT_CONNECT, settings.FETCH_TIMEOUT_READ),

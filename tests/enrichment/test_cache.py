@@ -173,7 +173,13 @@ def test_the_app_fetcher_is_built_once_from_settings(settings, fresh_outside):
     assert (fetcher.max_bytes, fetcher.timeout, fetcher.cache_ttl) == (4096, (1.5, 2.5), 120)
     assert (fetcher.per_host_limit, fetcher.per_host_delay) == (3, 0.25)
     assert (fetcher.max_retries, fetcher.respect_robots) == (1, False)
-    assert isinstance(fetcher.cache, DatabaseCache) and fetcher.cache.max_bytes == 4096
+    # Shared rows on PostgreSQL, process memory on SQLite (see enrichment.cache.for_database).
+    from django.db import connection
+
+    from enrichment.cache import MemoryCache
+
+    expected = DatabaseCache if connection.vendor == "postgresql" else MemoryCache
+    assert isinstance(fetcher.cache, expected) and fetcher.cache.max_bytes == 4096
 
 
 def test_changing_a_fetch_setting_rebuilds_the_fetcher(settings, fresh_outside):
@@ -214,3 +220,38 @@ def test_env_float_reads_numbers_strictly(monkeypatch):
     monkeypatch.setenv("FETCH_PER_HOST_DELAY", "-1")
     with pytest.raises(ImproperlyConfigured, match="at least 0"):
         env_float("FETCH_PER_HOST_DELAY", 0.5, minimum=0)
+
+
+def test_the_memory_cache_keeps_expires_and_is_bounded():
+    from enrichment.cache import MemoryCache
+    from enrichment.web.fetch import FetchResult
+
+    cache = MemoryCache(max_bytes=10, max_entries=2)
+    page = FetchResult(
+        url="https://a.example/",
+        final_url="https://a.example/",
+        status=200,
+        headers={},
+        body=b"hello",
+    )
+    cache.set("a", page, 60)
+    hit = cache.get("a")
+    assert hit.body == b"hello" and hit.from_cache and not page.from_cache
+    cache.set(
+        "big", FetchResult(url="u", final_url="u", status=200, headers={}, body=b"x" * 11), 60
+    )
+    assert cache.get("big") is None  # over max_bytes: never kept
+    cache.set("b", page, 60)
+    cache.set("c", page, 60)
+    assert cache.get("a") is None and cache.get("c") is not None  # the oldest went first
+    cache.set("gone", page, 0)
+    assert cache.get("gone") is None
+
+
+def test_the_configured_cache_follows_the_database():
+    from django.db import connection
+
+    from enrichment.cache import DatabaseCache, MemoryCache, for_database
+
+    expected = DatabaseCache if connection.vendor == "postgresql" else MemoryCache
+    assert isinstance(for_database(), expected)
