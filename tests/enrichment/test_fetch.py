@@ -516,7 +516,9 @@ def test_requests_to_one_host_are_spaced_by_the_politeness_delay(server):
     fetcher.get(server.url("/last"))
     arrivals.sort()
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    assert len(gaps) == 3 and min(gaps) >= 0.09
+    # Starts are 0.1 s apart at the client; arrival times at the server jitter on a busy
+    # machine, so each gap is allowed some slack but the whole span may not shrink.
+    assert len(gaps) == 3 and min(gaps) >= 0.05 and sum(gaps) >= 0.28
 
 
 # --- Cache ------------------------------------------------------------------------------------
