@@ -83,3 +83,18 @@ def test_as_dict_is_json_safe():
     data = facts.as_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["organization"]["employees"] == {"min": 51, "max": 200}
+
+
+def test_the_twitter_site_handle_is_the_sites_x_profile():
+    from enrichment.web.extract import extract_page
+
+    html = '<html><head><meta name="twitter:site" content="@AcmeHQ"></head><body></body></html>'
+    assert extract_page(html, "https://acme.io/").social == {"twitter": "https://x.com/AcmeHQ"}
+    # A profile link on the page wins; junk in the meta tag is ignored.
+    linked = (
+        '<html><head><meta name="twitter:site" content="@Other"></head>'
+        '<body><footer><a href="https://twitter.com/acme">X</a></footer></body></html>'
+    )
+    assert extract_page(linked, "https://acme.io/").social["twitter"].endswith("/acme")
+    junk = '<html><head><meta name="twitter:site" content="not a handle!"></head></html>'
+    assert "twitter" not in extract_page(junk, "https://acme.io/").social

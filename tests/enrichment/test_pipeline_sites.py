@@ -456,7 +456,7 @@ def test_only_meta_tags(org, web):
     assert sources["description"]["method"] == "meta"
     assert profile["founded_year"] == 1998  # read from the description's text
     assert profile["logo"] == web.url("meta-only.io", "/images/shopfront.jpg")
-    assert profile.get("social") in (None, {})  # a twitter:site handle is not a link
+    assert profile["social"] == {"twitter": "https://x.com/lumierebakery"}  # twitter:site
     assert "Hugo" in {t["name"] for t in profile["technologies"]}
 
 

@@ -145,6 +145,10 @@ def extract_page(
     facts.social = _step(
         facts, "social", contacts.social_links, doc, organization.get("same_as", []), default={}
     )
+    if "twitter" not in facts.social:  # the site's own handle in <meta name="twitter:site">
+        handle = contacts.twitter_handle(found.get("twitter:site", ""))
+        if handle:
+            facts.social = {**facts.social, "twitter": f"https://x.com/{handle}"}
     facts.links = _step(facts, "links", links.page_links, doc, default={})
     facts.jobs = _step(facts, "jobs", people.open_roles, doc, data, default=[])
 

@@ -110,6 +110,15 @@ SOCIAL_PATTERNS = {
     "crunchbase": re.compile(r"^crunchbase\.com/(?:organization|company)/[^/?#]+/?$", re.I),
 }
 SOCIAL_NETWORKS = tuple(SOCIAL_PATTERNS)
+_TWITTER_HANDLE = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
+
+
+def twitter_handle(value: str) -> str:
+    """The handle of a `twitter:site` meta value ("@acme" or "acme"), else ""."""
+    match = _TWITTER_HANDLE.match((value or "").strip())
+    return match.group(1) if match else ""
+
+
 _SOCIAL_HOSTS = re.compile(
     r"^https?://[^/]*(?:linkedin|twitter|x|github|facebook|fb|instagram|youtube|crunchbase)\.com/",
     re.I,
