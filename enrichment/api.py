@@ -12,7 +12,6 @@ The work is enrichment.jobs, as in the browser.
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +40,6 @@ from enrichment.models import (
     ResultStatus,
 )
 from enrichment.reconcile import FIELDS, LIST_FIELDS
-from leads.exports import neutralize
 from leads.models import Lead
 
 
@@ -210,14 +208,9 @@ class EnrichmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Org
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         job = self.get_object()
-        writer = csv.writer(_Echo())
-
-        def encoded():
-            yield "\ufeff".encode()
-            for row in jobs.export_rows(job):
-                yield writer.writerow([neutralize(cell) for cell in row]).encode("utf-8")
-
-        response = StreamingHttpResponse(encoded(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            jobs.export_csv(job), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="enrichment-{job.pk}.csv"'
         return response
 
@@ -234,11 +227,6 @@ class EnrichmentJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Org
         if not jobs.cancel_job(job=job, user=request.user):
             raise Conflict(f"The job is {job.get_status_display().lower()}: nothing to cancel.")
         return Response(self.get_serializer(job).data)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def flat_result(result: EnrichmentResult) -> dict[str, Any]:

@@ -9,6 +9,7 @@ them up again; finished results are never redone.
 
 from __future__ import annotations
 
+import csv
 import re
 import threading
 import time
@@ -32,7 +33,9 @@ from enrichment.models import (
     ResultStatus,
 )
 from enrichment.pipeline import Cancelled, in_worker_thread, research_company
+from enrichment.reconcile import FIELDS
 from leads import services as lead_services
+from leads.exports import neutralize
 from leads.models import Activity, ActivityKind, Company, CompanySize, Lead
 from leads.scoring import rescore_company_leads
 from leads.utils import FREE_MAIL_DOMAINS, registered_domain
@@ -71,32 +74,8 @@ def max_companies() -> int:
 
 # ---------------------------------------------------------------- export
 
-EXPORT_COLUMNS = (
-    "name",
-    "website",
-    "domain",
-    "description",
-    "industry",
-    "sub_industry",
-    "employee_range",
-    "founded_year",
-    "headquarters",
-    "funding_stage",
-    "total_funding",
-    "investors",
-    "recent_news",
-    "competitors",
-    "products",
-    "pricing_model",
-    "technologies",
-    "social",
-    "emails",
-    "phones",
-    "logo",
-    "hiring",
-    "people",
-    "sources",
-)
+# Every profile field, in the profile's order.
+EXPORT_COLUMNS = FIELDS
 
 
 def _cell(value: Any) -> str:
@@ -116,6 +95,22 @@ def _cell(value: Any) -> str:
                 parts.append(str(item))
         return "; ".join(p for p in parts if p)
     return str(value)
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_csv(job: EnrichmentJob):
+    """The results as CSV bytes, streamed: a UTF-8 BOM (Excel), then export_rows, every
+    cell a spreadsheet would run as a formula neutralized."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff".encode()
+    for row in export_rows(job):
+        yield writer.writerow([neutralize(cell) for cell in row]).encode("utf-8")
 
 
 def export_rows(job: EnrichmentJob):

@@ -7,8 +7,6 @@ The work is enrichment.jobs; these views validate, call it and render.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -26,7 +24,6 @@ from accounts.views.pages import done, page
 from enrichment import ai, jobs
 from enrichment.models import EnrichmentJob, EnrichmentResult, JobSource, ResultStatus
 from enrichment.reconcile import FIELD_LABELS, FIELDS
-from leads.exports import neutralize
 from leads.filters import LeadFilter
 from leads.models import Company, Lead
 
@@ -207,23 +204,11 @@ def job_apply(request: OrgRequest, job_id: int):
     return done(request, "enrichment:job_detail", org_slug=request.org.slug, job_id=job.pk)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @org_member_required
 @require_GET
 def job_export(request: OrgRequest, job_id: int):
     job = _job(request, job_id)
-    writer = csv.writer(_Echo())
-
-    def encoded():
-        yield "\ufeff".encode()
-        for row in jobs.export_rows(job):
-            yield writer.writerow([neutralize(cell) for cell in row]).encode("utf-8")
-
-    response = StreamingHttpResponse(encoded(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(jobs.export_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="enrichment-{job.pk}.csv"'
     response["Cache-Control"] = "no-store"
     return response
