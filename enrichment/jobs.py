@@ -34,6 +34,7 @@ from enrichment.models import (
 )
 from enrichment.pipeline import Cancelled, in_worker_thread, research_company
 from enrichment.reconcile import FIELDS
+from enrichment.web.netguard import UnsafeURL, parse_ip_literal
 from leads import services as lead_services
 from leads.exports import neutralize
 from leads.models import Activity, ActivityKind, Company, CompanySize, Lead
@@ -156,6 +157,14 @@ def _identity(query: dict[str, Any]) -> str:
     return domain or (query.get("name") or "").lower() or (query.get("website") or "").lower()
 
 
+def _ip_address(text: str):
+    """The IP address `text` writes (any notation), or None."""
+    try:
+        return parse_ip_literal(text.strip("[]"))
+    except UnsafeURL:  # looked like IPv6 but is not one
+        return None
+
+
 def parse_pasted(text: str) -> list[dict[str, str]]:
     """One company per line: a name, a domain, a URL, or "Name, domain" / "Name<TAB>domain"."""
     queries = []
@@ -166,7 +175,13 @@ def parse_pasted(text: str) -> list[dict[str, str]]:
         query: dict[str, str] = {}
         for part in parts:
             looks_like_site = "." in part and " " not in part
-            if looks_like_site and "domain" not in query and "website" not in query:
+            address = None if "://" in part else _ip_address(part.split("/")[0])
+            if address is not None and "website" not in query:
+                # An address, not a domain: tried as a website, so the fetcher says whether
+                # it may be reached (a private one never is) instead of it being dropped.
+                host = f"[{address}]" if address.version == 6 else part.split("/")[0]
+                query["website"] = f"http://{host}/"
+            elif looks_like_site and "domain" not in query and "website" not in query:
                 key = "website" if "://" in part else "domain"
                 query[key] = part
             elif "name" not in query:

@@ -385,3 +385,18 @@ def test_parse_pasted_lines():
         {"name": "Gamma Inc"},
         {"domain": "stripe.com", "name": "Stripe"},
     ]
+
+
+def test_pasted_addresses_are_tried_as_websites_and_refused(member_client, org, web):
+    assert jobs.parse_pasted("127.0.0.1\n2130706433\n[::1]\n10.0.0.5, Internal Co") == [
+        {"website": "http://127.0.0.1/"},
+        {"website": "http://2130706433/"},
+        {"website": "http://[::1]/"},
+        {"website": "http://10.0.0.5/", "name": "Internal Co"},
+    ]
+    _start(member_client, org, "127.0.0.1\n169.254.169.254")
+    job = EnrichmentJob.objects.for_org(org).get()
+    assert job.total == 2 and job.failed == 2
+    for result in EnrichmentResult.objects.filter(job=job):
+        assert result.status == ResultStatus.FAILED
+        assert "only public addresses are allowed" in result.error
