@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from config.middleware import is_api_path
+from config.tasks import queue_status
 
 
 @never_cache
@@ -32,31 +33,13 @@ def _check_database() -> dict:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-def _check_queue() -> dict:
-    """A django-q2 cluster reported its status within the last minute."""
-    from django.conf import settings
-    from django_q.status import Stat
-
-    if settings.Q_CLUSTER.get("sync"):
-        return {"ok": True, "mode": "sync", "clusters": 0}
-    try:
-        stats = Stat.get_all()
-    except Exception as exc:
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    now = time.time()
-    recent = [stat for stat in stats if stat.timestamp and now - stat.timestamp.timestamp() < 60]
-    if not recent:
-        return {"ok": False, "clusters": 0, "error": "No task worker seen in the last minute."}
-    return {"ok": True, "clusters": len(recent)}
-
-
 @never_cache
 @require_GET
 def readyz(request):
     """Ready to serve: the database answers and a task worker was seen recently."""
     checks = {"database": _check_database()}
     checks["queue"] = (
-        _check_queue() if checks["database"]["ok"] else {"ok": False, "error": "database down"}
+        queue_status() if checks["database"]["ok"] else {"ok": False, "error": "database down"}
     )
     ready = all(check["ok"] for check in checks.values())
     return JsonResponse(

@@ -21,8 +21,9 @@ from accounts import usage
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import done, page
+from config.tasks import queue_status
 from enrichment import ai, jobs
-from enrichment.models import EnrichmentJob, EnrichmentResult, JobSource, ResultStatus
+from enrichment.models import EnrichmentJob, EnrichmentResult, JobSource, JobStatus, ResultStatus
 from enrichment.reconcile import FIELD_LABELS, FIELDS
 from leads.filters import LeadFilter
 from leads.models import Company, Lead
@@ -154,6 +155,8 @@ def _status_context(request: OrgRequest, job: EnrichmentJob) -> dict:
         "can_write": request.membership.can_write,
         "applicable": len(applicable),
         "ai_mode": ai.MODE_LABEL,
+        # Queued with no worker alive: say so rather than wait in silence.
+        "no_worker": job.status == JobStatus.QUEUED and not queue_status()["ok"],
     }
 
 

@@ -17,6 +17,7 @@ from accounts import usage
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import done, page
+from config.tasks import queue_status
 from leads import importing
 from leads.importing.forms import MappingForm, UploadForm
 from leads.importing.mapping import detect_vendor, vendor_label
@@ -125,6 +126,8 @@ def _status_context(request: OrgRequest, job: ImportJob) -> dict:
         "revertible": job.status in REVERTIBLE and (job.created_count or job.updated_count),
         "not_imported": job.skipped_count + job.failed_count,
         "can_write": request.membership.has_role(Role.MEMBER),
+        # Queued with no worker alive: say so rather than wait in silence.
+        "no_worker": job.status == ImportStatus.QUEUED and not queue_status()["ok"],
     }
 
 

@@ -400,3 +400,14 @@ def test_pasted_addresses_are_tried_as_websites_and_refused(member_client, org, 
     for result in EnrichmentResult.objects.filter(job=job):
         assert result.status == ResultStatus.FAILED
         assert "only public addresses are allowed" in result.error
+
+
+def test_a_queued_job_says_when_no_worker_is_running(member_client, org, settings, web):
+    job = jobs.create_job(organization=org, user=None, queries=[{"name": "X"}], start=False)
+    url = reverse("enrichment:job_detail", args=[org.slug, job.pk])
+    assert "No task worker is running" not in member_client.get(url).content.decode()  # sync
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    html = member_client.get(url).content.decode()
+    assert "No task worker is running" in html and "manage.py qcluster" in html
+    jobs.run_job(org.pk, job.pk)
+    assert "No task worker is running" not in member_client.get(url).content.decode()

@@ -195,3 +195,11 @@ def test_wrong_methods_get_405(member_client, org, job):
 def test_the_sidebar_links_to_import(member_client, org):
     body = member_client.get(url("imports", org)).content.decode()
     assert f'href="{url("imports", org)}" aria-current="page">Import</a>' in body
+
+
+def test_a_queued_import_says_when_no_worker_is_running(member_client, org, job, settings):
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    url = reverse("leads:import_detail", args=[org.slug, job.pk])
+    assert "No task worker is running" not in member_client.get(url).content.decode()  # sync
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    assert "No task worker is running" in member_client.get(url).content.decode()
