@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -71,8 +72,6 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_seconds(self, job: EnrichmentJob) -> float | None:
-        from django.utils import timezone
-
         if not job.started_at:
             return None
         end = job.finished_at or timezone.now()
@@ -249,10 +248,6 @@ def flat_result(result: EnrichmentResult) -> dict[str, Any]:
     return body
 
 
-class EnrichRequestSerializer(CompanyQuerySerializer):
-    pass
-
-
 @extend_schema(
     summary="Enrich one company now",
     description="Researches one company while the request waits (at most "
@@ -260,7 +255,7 @@ class EnrichRequestSerializer(CompanyQuerySerializer):
     "in `steps`) and answers its profile: every field as a flat key (lists as arrays, "
     "`social` an object keyed by network), `field_sources` with each field's URL, method "
     "and confidence. Metered like a job of one company, and kept as one.",
-    request=EnrichRequestSerializer,
+    request=CompanyQuerySerializer,
     responses={
         200: OpenApiTypes.OBJECT,
         402: error_response("The plan has no enrichment credits left this month"),
@@ -271,7 +266,7 @@ class EnrichView(APIView):
     scope_family = "enrichment"
 
     def post(self, request):
-        form = EnrichRequestSerializer(data=request.data)
+        form = CompanyQuerySerializer(data=request.data)
         form.is_valid(raise_exception=True)
         job = jobs.create_job(
             organization=request.org,

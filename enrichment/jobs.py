@@ -36,7 +36,7 @@ from enrichment.pipeline import Cancelled, in_worker_thread, research_company
 from enrichment.reconcile import FIELDS
 from enrichment.web.netguard import UnsafeURL, parse_ip_literal
 from leads import services as lead_services
-from leads.exports import neutralize
+from leads.exports import Echo, neutralize
 from leads.models import Activity, ActivityKind, Company, CompanySize, Lead
 from leads.scoring import rescore_company_leads
 from leads.utils import FREE_MAIL_DOMAINS, registered_domain
@@ -98,17 +98,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-class _Echo:
-    """A file-like object whose write() returns the line, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv(job: EnrichmentJob):
     """The results as CSV bytes, streamed: a UTF-8 BOM (Excel), then export_rows, every
     cell a spreadsheet would run as a formula neutralized."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield "\ufeff".encode()
     for row in export_rows(job):
         yield writer.writerow([neutralize(cell) for cell in row]).encode("utf-8")

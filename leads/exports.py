@@ -103,7 +103,7 @@ def custom_field_keys(organization) -> list[str]:
     )
 
 
-class _Echo:
+class Echo:
     """A file-like object whose write() returns the line, for csv.writer in a generator."""
 
     def write(self, value: str) -> str:
@@ -114,7 +114,7 @@ def csv_chunks(queryset: QuerySet, organization) -> Iterator[str]:
     """The CSV text, piece by piece: a UTF-8 BOM (Excel reads the file as UTF-8), the
     header, one line per lead. Custom fields are `custom.<key>` columns, tags are joined."""
     keys = custom_field_keys(organization)
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     header = [column for column, _path in COLUMNS] + ["tags"] + [f"custom.{k}" for k in keys]
     yield "\ufeff" + writer.writerow(header)
     for row in rows(queryset, organization):
