@@ -23,10 +23,28 @@ ACTIONS: dict[str, str] = {
     "api.request": "API requests",
     "enrichment.company": "Companies enriched",
     "agents.run": "AI agent runs",
-    "agents.cost_cents": "AI spend (cents)",
+    "ai.spend_microdollars": "AI spend",
     "campaigns.email": "Campaign emails sent",
     "leads.import_row": "Imported lead rows",
 }
+
+
+# Actions metered in millionths of a US dollar (AI spend: exact to well under a cent per
+# call), shown as dollars.
+MICRODOLLAR_ACTIONS = frozenset({"ai.spend_microdollars"})
+
+
+def display(action: str, quantity: int | None) -> str:
+    """A metered quantity as a person reads it."""
+    if quantity is None:
+        return ""
+    if action in MICRODOLLAR_ACTIONS:
+        return (
+            f"${quantity / 1_000_000:,.2f}"
+            if quantity >= 10_000
+            else f"${quantity / 1_000_000:,.4f}"
+        )
+    return f"{quantity:,}"
 
 
 class QuotaExceeded(Exception):
@@ -141,6 +159,8 @@ def summary(org: Organization) -> list[dict[str, Any]]:
             "label": ACTIONS.get(action, action),
             "used": totals.get(action, 0),
             "limit": plan.limit_for(action) if plan else None,
+            "used_display": display(action, totals.get(action, 0)),
+            "limit_display": display(action, plan.limit_for(action) if plan else None),
         }
         for action in actions
     ]

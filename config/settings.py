@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "leads",
     "enrichment",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -352,6 +353,28 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# Secrets at rest (AI keys, SMTP passwords): Fernet keys, newest first (accounts.crypto).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+
+# AI (agents.llm): the default fallback chain, install-wide keys and models, the price table
+# and the limits every agent run keeps.
+AI_PROVIDERS = env_list("AI_PROVIDERS", ["openai", "anthropic", "offline"])
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4.1-mini")
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL") or None
+ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-haiku-4-5")
+AI_PRICES_FILE = env_str("AI_PRICES_FILE", str(BASE_DIR / "config" / "ai_prices.toml"))
+AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 60.0, minimum=1)
+AI_MAX_RETRIES = env_int("AI_MAX_RETRIES", 2, minimum=0)
+AI_MAX_TOKENS = env_int("AI_MAX_TOKENS", 1500, minimum=64)
+AI_MONTHLY_BUDGET_CENTS = env_int("AI_MONTHLY_BUDGET_CENTS", 5000, minimum=0)
+AGENT_MAX_STEPS = env_int("AGENT_MAX_STEPS", 12, minimum=2)
+AGENT_TIME_LIMIT_SECONDS = env_int("AGENT_TIME_LIMIT_SECONDS", 180, minimum=10)
+AGENT_WEB_TEXT_BUDGET = env_int("AGENT_WEB_TEXT_BUDGET", 6000, minimum=500)
+AGENT_BULK_MAX_LEADS = env_int("AGENT_BULK_MAX_LEADS", 200, minimum=1)
 
 # Enrichment jobs (enrichment.jobs): companies researched at once per job, the most one job
 # takes, the page text kept per page for the reconciler (and later an AI model), and how long

@@ -339,6 +339,29 @@ def set_status(*, lead: Lead, status: str, actor: User | None, note: str = "") -
     return lead
 
 
+def set_score(*, lead: Lead, score: int, reasons: list[str], actor: User | None, by: str) -> Lead:
+    """Put an assessed score on a lead (a qualify agent's, accepted by a rep), with its
+    reasons as the explanation. The scoring rules take over again the next time the lead
+    or the organization's scoring profile changes."""
+    score = max(0, min(100, int(score)))
+    with transaction.atomic():
+        previous = Lead.objects.select_for_update().only("score").get(pk=lead.pk).score
+        lead.score = score
+        lead.score_explanation = [
+            {"rule": f"Assessed by {by}", "points": score, "matched": True, "reasons": reasons}
+        ]
+        lead.save(update_fields=["score", "score_explanation", "updated_at"])
+        if previous != score:
+            add_activity(
+                lead=lead,
+                kind=ActivityKind.FIELD_CHANGE,
+                actor=actor,
+                body=f"Score set by {by}.",
+                data={"changes": {"score": {"from": previous, "to": score}}},
+            )
+    return lead
+
+
 def archive_lead(*, lead: Lead, actor: User | None) -> Lead:
     """Soft delete: the lead leaves lists and the board and frees its email. Idempotent."""
     if lead.archived_at is not None:
