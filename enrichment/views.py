@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,8 +25,8 @@ from config.tasks import queue_status
 from enrichment import ai, jobs
 from enrichment.models import EnrichmentJob, EnrichmentResult, JobSource, JobStatus, ResultStatus
 from enrichment.reconcile import FIELD_LABELS, FIELDS
-from leads.filters import LeadFilter
-from leads.models import Company, Lead
+from leads.filters import bulk_selection
+from leads.models import Company
 
 JOBS_PER_PAGE = 25
 RESULTS_SHOWN = 500
@@ -105,18 +105,7 @@ def job_create(request: OrgRequest):
 @require_POST
 def from_leads(request: OrgRequest):
     """From the lead list's bulk bar: the ticked leads, or all matching its filters."""
-    leads = Lead.objects.for_org(request.org)
-    if request.POST.get("all") == "on":
-        params = QueryDict(request.META.get("QUERY_STRING", ""))
-        lead_filter = LeadFilter(params, queryset=leads, organization=request.org)
-        ids = list(
-            lead_filter.qs.order_by("-created_at").values_list("pk", flat=True)[
-                : FROM_LEADS_LIMIT + 1
-            ]
-        )
-    else:
-        wanted = [v for v in request.POST.getlist("ids") if v.isdigit()]
-        ids = list(leads.filter(pk__in=wanted).values_list("pk", flat=True))
+    ids = bulk_selection(request, request.org, FROM_LEADS_LIMIT)
     if not ids:
         messages.error(request, "Tick the leads whose companies to enrich, or “All matching”.")
         return done(request, "leads:lead_list", org_slug=request.org.slug)

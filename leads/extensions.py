@@ -23,6 +23,18 @@ class PageAction:
     role: str = Role.MEMBER  # the least role that sees the button
 
 
+@dataclass(frozen=True)
+class LeadPanel:
+    """A card a later app adds to the lead page. The page loads it after itself (HTMX
+    GET of the URL named `url_name`, which takes the organization's slug and the lead's
+    id), so the lead page costs the same however many panels there are; without
+    JavaScript the card is a link to that URL."""
+
+    title: str
+    url_name: str
+
+
+LEAD_PANELS: list[LeadPanel] = []
 LEAD_BULK_ACTIONS: list[PageAction] = []
 COMPANY_ACTIONS: list[PageAction] = []
 
@@ -38,6 +50,11 @@ def register_lead_bulk_action(action: PageAction) -> None:
 
 def register_company_action(action: PageAction) -> None:
     _register(COMPANY_ACTIONS, action)
+
+
+def register_lead_panel(panel: LeadPanel) -> None:
+    if all(existing.url_name != panel.url_name for existing in LEAD_PANELS):
+        LEAD_PANELS.append(panel)
 
 
 def actions_for(registry: list[PageAction], membership) -> list[PageAction]:

@@ -109,3 +109,21 @@ class LeadFilter(django_filters.FilterSet):
 
 def owner_choices_q(organization) -> Q:
     return Q(pk__in=Membership.objects.for_org(organization).values("user_id"))
+
+
+def bulk_selection(request, organization, limit: int) -> list[int]:
+    """The lead ids a bulk form from the lead list posts: the ticked `ids`, or with
+    `all=on` every lead matching the list's filters (carried in the query string), newest
+    first. At most `limit + 1` ids, so a caller can tell "too many" apart from "exactly
+    `limit`"."""
+    from django.http import QueryDict
+
+    leads = Lead.objects.for_org(organization)
+    if request.POST.get("all") == "on":
+        params = QueryDict(request.META.get("QUERY_STRING", ""))
+        lead_filter = LeadFilter(params, queryset=leads, organization=organization)
+        return list(
+            lead_filter.qs.order_by("-created_at").values_list("pk", flat=True)[: limit + 1]
+        )
+    wanted = [value for value in request.POST.getlist("ids") if value.isdigit()]
+    return list(leads.filter(pk__in=wanted[: limit + 1]).values_list("pk", flat=True))

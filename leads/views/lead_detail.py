@@ -23,6 +23,7 @@ from accounts.models import Membership, Role, User
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import done, page
 from leads import services
+from leads.extensions import LEAD_PANELS
 from leads.forms import CustomValueForm
 from leads.models import (
     Activity,
@@ -476,6 +477,7 @@ def lead_context(request: OrgRequest, lead: Lead, **extra: Any) -> dict[str, Any
         "tasks": lead_tasks(lead),
         "today": timezone.localdate(),
         "statuses": Status.choices,
+        "panels": LEAD_PANELS,
     }
     if can_write:
         context.setdefault("activity_form", ActivityForm())

@@ -56,6 +56,7 @@ def test_env_example_values_are_accepted_and_pass_check_deploy(tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'example.sqlite3'}",
         "EMAIL_URL": "smtp://mailer:secret@smtp.example.com:587?tls=1",
+        "FIELD_ENCRYPTION_KEYS": "r3mF0K0cF0tqJ6pW3D1rD7dPq8Xb0zj8Y3m7X0u2n1A=",
     }
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -36,6 +36,7 @@ def production_env(tmp_path) -> dict[str, str]:
         "SITE_URL": "https://prospector.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "EMAIL_URL": "smtp://mailer:secret@smtp.example.com:587?tls=1",
+        "FIELD_ENCRYPTION_KEYS": "r3mF0K0cF0tqJ6pW3D1rD7dPq8Xb0zj8Y3m7X0u2n1A=",
     }
 
 
@@ -68,6 +69,15 @@ def test_a_malformed_boolean_stops_start_up_naming_the_variable():
     result = run(["manage.py", "check"], {"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_check_deploy_asks_for_field_encryption_keys(production_env):
+    del production_env["FIELD_ENCRYPTION_KEYS"]
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
+    assert result.returncode != 0 and "accounts.W001" in result.stderr + result.stdout
+    production_env["FIELD_ENCRYPTION_KEYS"] = "not-a-key"
+    result = run(["manage.py", "check", "--deploy"], production_env)
+    assert result.returncode != 0 and "accounts.E001" in result.stderr + result.stdout
 
 
 def test_check_deploy_is_clean_with_production_variables(production_env):
