@@ -52,6 +52,21 @@ class Reply:
     delay: float = 0.0  # seconds slept before the status line
 
 
+def _echo_model(reply: Reply, default: str, body: dict[str, Any]) -> Reply:
+    """As the real APIs do, an answer names the model that was asked for, unless the reply
+    was scripted with a model of its own."""
+    if reply.status != 200 or not isinstance(body.get("model"), str):
+        return reply
+    try:
+        payload = json.loads(reply.body)
+    except ValueError:
+        return reply
+    if isinstance(payload, dict) and payload.get("model") == default:
+        payload["model"] = body["model"]
+        reply.body = json.dumps(payload).encode()
+    return reply
+
+
 Responder = Callable[[dict[str, Any]], "Reply | str"]
 
 
@@ -478,7 +493,7 @@ class FakeLLMServer:
         script = self.openai if recorded.api == "openai" else self.anthropic
         if recorded.body is None:
             return script.make_error(400, "The request body is not valid JSON.")
-        return script._next(recorded.body)
+        return _echo_model(script._next(recorded.body), script.model, recorded.body)
 
     def start(self) -> FakeLLMServer:
         server = self
