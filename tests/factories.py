@@ -98,6 +98,7 @@ def populate_org(org: Organization) -> None:
         )
     _populate_leads(org, owner)
     _populate_enrichment(org, owner)
+    _populate_agents(org, owner)
 
 
 def _populate_enrichment(org: Organization, owner: User) -> None:
@@ -120,6 +121,36 @@ def _populate_enrichment(org: Organization, owner: User) -> None:
                 profile={"name": company.name, "domain": company.domain, "industry": f"I{n}"},
                 sources={"industry": {"url": "https://example.com/", "method": "json-ld"}},
             )
+
+
+def _populate_agents(org: Organization, owner: User) -> None:
+    from agents import ai
+    from agents.models import AgentRun, AgentStep, AISettings, Draft, Suggestion
+    from leads.models import Lead
+
+    AISettings.objects.create(organization=org, offer=f"Offer of {org.name}")
+    ai.set_key(organization=org, provider="openai", key=f"sk-{org.slug}-0123456789", user=owner)
+    for lead in Lead.objects.for_org(org).order_by("pk")[:2]:
+        run = AgentRun.objects.create(
+            organization=org,
+            user=owner,
+            lead=lead,
+            agent_type="outreach",
+            status="completed",
+            success=True,
+            provider="offline",
+            model="rules",
+            result={"subject": "Hi"},
+        )
+        AgentStep.objects.create(
+            organization=org, run=run, index=0, kind="model", name="offline/rules"
+        )
+        Draft.objects.create(
+            organization=org, lead=lead, run=run, agent_type="outreach", subject="Hi", body="Hello"
+        )
+        Suggestion.objects.create(
+            organization=org, lead=lead, run=run, status="qualified", score=70
+        )
 
 
 def make_company(org: Organization, **fields):

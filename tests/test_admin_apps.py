@@ -1,4 +1,4 @@
-"""Staff admin of the leads and enrichment apps: every changelist and change page opens, and
+"""Staff admin of the leads, enrichment and agents apps: every changelist and change page opens, and
 no changelist runs more queries with more rows (N+1)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tests.accounts.test_admin import staff, staff_client  # noqa: F401 (fixture
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("leads", "enrichment")
+APPS = ("leads", "enrichment", "agents")
 
 
 def _registered():
@@ -60,6 +60,9 @@ def test_the_main_models_have_an_admin():
         "enrichment.enrichmentjob",
         "enrichment.enrichmentresult",
         "enrichment.fetchcacheentry",
+        "agents.agentrun",
+        "agents.draft",
+        "agents.providerkey",
     } <= names
 
 
@@ -85,3 +88,14 @@ def test_change_pages_open_and_lead_status_is_read_only(staff_client):  # noqa: 
     lead = Lead.objects.order_by("pk").first()
     html = staff_client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
     assert 'name="status"' not in html and 'name="email"' in html
+
+
+def test_provider_keys_never_show_their_secret_in_admin(staff_client):  # noqa: F811
+    from agents.models import ProviderKey
+
+    org = _tenant(1)
+    key = ProviderKey.objects.get(organization=org)
+    html = staff_client.get(reverse("admin:agents_providerkey_change", args=[key.pk])).content
+    html = html.decode()
+    assert f"sk-{org.slug}-0123456789" not in html and key.encrypted_key not in html
+    assert key.hint in html
