@@ -100,6 +100,20 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             error_body("quota_exceeded", str(exc), exc.details),
             status=status.HTTP_402_PAYMENT_REQUIRED,
         )
+    else:
+        # Imported here: the agents app loads models, and this module loads with settings.
+        from agents.ai import BudgetExceeded
+        from agents.services import AgentError
+
+        if isinstance(exc, BudgetExceeded):
+            return Response(
+                error_body("budget_exceeded", str(exc), exc.details),
+                status=status.HTTP_402_PAYMENT_REQUIRED,
+            )
+        if isinstance(exc, AgentError):
+            # A request the agents' services refuse (no lead for an agent that needs
+            # one, say): a validation error like any other.
+            exc = exceptions.ValidationError({"non_field_errors": [str(exc)]})
 
     response = drf_exception_handler(exc, context)
     if response is None:

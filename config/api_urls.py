@@ -9,6 +9,13 @@ from accounts.api.keys import ApiKeyViewSet
 from accounts.api.organization import InvitationViewSet, MemberViewSet, OrganizationView
 from accounts.api.staff import StaffOrganizationViewSet, StaffUsageViewSet, StaffUserViewSet
 from accounts.api.webhooks import WebhookEndpointViewSet
+from agents.api import (
+    AgentRunViewSet,
+    DraftViewSet,
+    LeadAgentRunViewSet,
+    LeadDraftViewSet,
+    SuggestionViewSet,
+)
 from enrichment.api import EnrichmentJobViewSet, EnrichView
 from leads.api.companies import CompanyViewSet
 from leads.api.exports import LeadExportView
@@ -34,6 +41,9 @@ router.register("companies", CompanyViewSet, basename="company")
 router.register("forms", CaptureFormViewSet, basename="capture-form")
 router.register("tasks", LeadTaskViewSet, basename="task")
 router.register("enrichment/jobs", EnrichmentJobViewSet, basename="enrichment-job")
+router.register("agent-runs", AgentRunViewSet, basename="agent-run")
+router.register("drafts", DraftViewSet, basename="draft")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", RegisterView.as_view(), name="auth-register"),
@@ -61,6 +71,17 @@ urlpatterns = [
         r"^imports/(?P<pk>\d+)/revert/?$",
         ImportJobViewSet.as_view({"post": "revert"}),
         name="import-revert",
+    ),
+    # A lead's agent runs and drafts (agents.api), beside the leads router's own routes.
+    re_path(
+        r"^leads/(?P<lead_id>\d+)/agent-runs/?$",
+        LeadAgentRunViewSet.as_view({"get": "list", "post": "create"}),
+        name="lead-agent-runs",
+    ),
+    re_path(
+        r"^leads/(?P<lead_id>\d+)/drafts/?$",
+        LeadDraftViewSet.as_view({"get": "list"}),
+        name="lead-drafts",
     ),
     *router.urls,
 ]
