@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts import events, services
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
+from agents.models import AgentRun, AgentType, Draft, Suggestion
 from config.api import OrgScopedViewSet
 from config.api_urls import router
 from enrichment.models import EnrichmentJob
@@ -46,6 +47,22 @@ ROW_MAKERS: dict[type, Callable] = {
         organization=org, lead=factories.make_lead(org, email="task@example.com"), title="Victim"
     ),
     EnrichmentJob: lambda org, owner: EnrichmentJob.objects.create(organization=org, total=1),
+    AgentRun: lambda org, owner: AgentRun.objects.create(
+        organization=org, agent_type=AgentType.DAILY_FOCUS, user=owner
+    ),
+    Draft: lambda org, owner: Draft.objects.create(
+        organization=org,
+        lead=factories.make_lead(org, email="draft@example.com"),
+        agent_type=AgentType.OUTREACH,
+        subject="Victim",
+        body="Victim",
+    ),
+    Suggestion: lambda org, owner: Suggestion.objects.create(
+        organization=org,
+        lead=factories.make_lead(org, email="suggestion@example.com"),
+        status="qualified",
+        score=70,
+    ),
 }
 
 _STANDARD = {
