@@ -19,5 +19,10 @@ class AgentsConfig(AppConfig):
         register_lead_bulk_action(PageAction("Draft first emails with AI", "agents:bulk_outreach"))
         register_lead_bulk_action(PageAction("Qualify with AI", "agents:bulk_qualify"))
 
+        from agents.enrich import connector
+        from enrichment import ai as enrichment_ai
+
+        enrichment_ai.connect(connector)
+
         register_event_type("agent_run.completed", "An AI agent run finished (or stopped)")
         register_event_type("draft.ready", "An agent's email draft was marked ready to send")

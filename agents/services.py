@@ -152,6 +152,8 @@ def send_draft(*, draft: Draft, user: User | None) -> Draft:
     """Send the draft as a one-off email through the campaigns mailer. Until the campaigns
     app exists there is no mailer: the draft is marked ready to send, and says so."""
     _open_draft(draft)
+    if draft.status == DraftStatus.READY and not mailer_available():
+        return draft  # already marked: no second event
     if mailer_available():  # pragma: no cover - wired by the campaigns issue
         from campaigns.services import send_one_off  # type: ignore[import-not-found]
 

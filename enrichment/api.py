@@ -244,7 +244,7 @@ def flat_result(result: EnrichmentResult) -> dict[str, Any]:
     body["steps"] = result.steps or []
     body["result_id"] = result.pk
     body["job_id"] = result.job_id
-    body["reconciled_by"] = ai.MODE
+    body["reconciled_by"] = ai.reconciled_by(result.steps)
     return body
 
 

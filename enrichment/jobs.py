@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts import events, usage
 from accounts.models import Organization, User
 from config.tasks import enqueue_on_commit
+from enrichment import ai
 from enrichment.models import (
     EnrichmentJob,
     EnrichmentResult,
@@ -307,6 +308,7 @@ def run_job(
     organization = Organization.objects.get(pk=organization_id)
     fetcher = fetcher or default_fetcher()
     providers = search_providers() if providers is None else providers
+    model = ai.model_for(organization)
     EnrichmentJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
@@ -348,6 +350,7 @@ def run_job(
                     deadline=None
                     if company_seconds is None
                     else time.monotonic() + company_seconds,
+                    model=model,
                 )
                 in_flight[future] = result
             if not in_flight:
@@ -355,6 +358,8 @@ def run_job(
             finished, _running = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in finished:
                 _record(job, in_flight.pop(future), future)
+            if finished and model is not None:
+                model.settle()
     if stop.is_set() or _cancelled_in_db(job.pk):
         EnrichmentResult.objects.filter(
             job=job, status__in=[ResultStatus.PENDING, ResultStatus.RUNNING]

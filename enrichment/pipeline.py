@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from django.db import connections
 
-from enrichment.ai import fill_profile
+from enrichment.ai import ProfileModel, fill_profile, refine_profile
 from enrichment.reconcile import Profile
 from enrichment.web.netguard import FetchError
 from enrichment.web.search import SearchError, SearchProvider
@@ -183,6 +183,7 @@ def research_company(
     cancelled: Callable[[], bool] = lambda: False,
     text_budget: int = 20_000,
     deadline: float | None = None,
+    model: ProfileModel | None = None,
 ) -> Outcome:
     """Everything about one company (see the module docstring). Raises Cancelled. Past
     `deadline` (time.monotonic()) no new step starts; what was found is still reconciled."""
@@ -274,6 +275,8 @@ def research_company(
         )
     steps.check()
     profile = steps.run("reconcile", lambda: fill_profile(evidence)) or Profile()
+    if model is not None and (evidence["pages"] or evidence["searches"]):
+        steps.run("ai", lambda: refine_profile(model, evidence, profile))
     failed = [s for s in steps.items if s["status"] == "failed"]
     error = "; ".join(f"{s['step']}: {s['note']}" for s in failed)[:1000]
     if not evidence["pages"] and not website:

@@ -143,7 +143,7 @@ def _status_context(request: OrgRequest, job: EnrichmentJob) -> dict:
         "finished": job.is_finished,
         "can_write": request.membership.can_write,
         "applicable": len(applicable),
-        "ai_mode": ai.MODE_LABEL,
+        "ai_mode": ai.mode_label(request.org),
         # Queued with no worker alive: say so rather than wait in silence.
         "no_worker": job.status == JobStatus.QUEUED and not queue_status()["ok"],
     }
@@ -270,7 +270,7 @@ def result_detail(request: OrgRequest, job_id: int, result_id: int):
         "rows": _field_rows(result),
         "changes": changes,
         "can_write": request.membership.can_write,
-        "ai_mode": ai.MODE_LABEL,
+        "ai_mode": ai.result_label(result.steps),
         "search_skipped": any(
             s.get("step", "").startswith("search") and s.get("status") == "skipped"
             for s in result.steps or []
