@@ -184,6 +184,20 @@ def _copy_baseline(org, count: int, run: str) -> float:
     return time.perf_counter() - started
 
 
+def _machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, every core, from /proc/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return (sum(values) - idle) / ticks, sum(values) / ticks
+
+
+def _process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -214,6 +228,8 @@ def main() -> None:
         copy_seconds = _copy_baseline(copy_org, args.rows, f"copy{run}")
         Lead.objects.for_org(copy_org).delete()
 
+        busy_before, all_before = _machine_busy()
+        cpu_before = _process_cpu()
         started = time.perf_counter()
         with path.open("rb") as handle:
             upload = File(handle, name="leads.csv")
@@ -221,6 +237,8 @@ def main() -> None:
             job = create_job(organization=org, actor=owner, upload=upload, filename="leads.csv")
         start_job(job=job, mapping=job.mapping, on_duplicate="skip")  # runs on commit (sync)
         import_seconds = time.perf_counter() - started
+        python_cpu = _process_cpu() - cpu_before
+        busy_after, all_after = _machine_busy()
         job = ImportJob.objects.get(pk=job.pk)
     if job.status != "completed":
         sys.exit(f"The import did not complete ({job.status}): {job.error}")
@@ -238,6 +256,12 @@ def main() -> None:
     )
     ratio = import_rate / copy_rate
     out.write(f"ratio               {ratio:>10.1%}   (goal >= 25%)\n")
+    cores = os.cpu_count() or 1
+    machine = (busy_after - busy_before) / (all_after - all_before) * cores
+    out.write(
+        f"  during the import: this process used {python_cpu / import_seconds:.2f} cores, "
+        f"the machine {machine:.2f} of {cores} (PostgreSQL and anything else running)\n"
+    )
     out.write(f"peak memory         {peak_mb:>10.0f} MB  (goal < 500 MB)\n")
     print(out.getvalue(), end="")
 

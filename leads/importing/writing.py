@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models import JSONField
-from django.db.models.functions import Lower
+from django.db.models import DateTimeField, JSONField
 from django.utils import timezone
 
 from leads import scoring, services
@@ -250,7 +250,6 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
                 row.company_id = known
     if not wanted:
         return
-    companies = Company.objects.for_org(org)
     domains = {row.domain for row in wanted if row.domain}
     by_domain = _company_ids(org.pk, domains) if domains else {}
     # A name is needed only where the domain found no company.
@@ -259,30 +258,28 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
         for row in wanted
         if row.company_name and row.domain not in by_domain
     }
-    by_name: dict[str, Company] = {}
-    if names:
-        for company in companies.annotate(lname=Lower("name")).filter(lname__in=names):
-            known = by_name.get(company.lname)
-            if known is None or (known.domain and not company.domain):
-                by_name[company.lname] = company
+    by_name = _companies_by_name(org.pk, names) if names else {}
     new: dict[str, Company] = {}
     for row in wanted:
         if not row.domain or row.domain in by_domain or row.domain in new:
             continue
-        named = by_name.get(row.company_name.lower()) if row.company_name else None
-        if named is not None and not named.domain:
-            named.domain = row.domain
-            named.website = named.website or row.website or f"https://{row.domain}"
+        key = row.company_name.lower()
+        named = by_name.get(key) if row.company_name else None
+        if named is not None and not named[1]:
+            company = Company.objects.for_org(org).get(pk=named[0])
+            company.domain = row.domain
+            company.website = company.website or row.website or f"https://{row.domain}"
             try:
                 with transaction.atomic():
-                    named.save(update_fields=["domain", "website", "updated_at"])
-                by_domain[row.domain] = named.pk
+                    company.save(update_fields=["domain", "website", "updated_at"])
+                by_domain[row.domain] = company.pk
+                by_name[key] = (company.pk, row.domain)
                 continue
             except IntegrityError:  # the domain was taken meanwhile: use that company
-                named.domain = ""
+                pass
         new[row.domain] = _new_company(org, row, row.company_name or row.domain, row.domain)
     if new:
-        Company.objects.bulk_create(new.values(), ignore_conflicts=True)
+        _create_companies_ignoring_conflicts(list(new.values()))
         by_domain |= _company_ids(org.pk, new)
     cache.pending |= {domain: pk for domain, pk in by_domain.items() if pk is not None}
     named_new: dict[str, Company] = {}
@@ -292,7 +289,7 @@ def resolve_companies(job: ImportJob, rows: list[ParsedRow]) -> None:
             continue
         key = row.company_name.lower()
         if key in by_name:
-            row.company_id = by_name[key].pk
+            row.company_id = by_name[key][0]
         else:
             named_new.setdefault(key, _new_company(org, row, row.company_name, ""))
     if named_new:
@@ -307,6 +304,55 @@ def _company_ids(org_id: int, domains) -> dict[str, int]:
     where = _one_of("domain", domains, params)
     sql = f"SELECT domain, id FROM leads_company WHERE organization_id = %s AND {where}"  # noqa: S608 (placeholders)
     return dict(_fetch(sql, params))
+
+
+def _companies_by_name(org_id: int, names: set[str]) -> dict[str, tuple[int, str]]:
+    """{lower name: (id, domain)} of the organization's companies with one of these names,
+    in the model's order (name, id), one without a domain preferred."""
+    params: list = [org_id]
+    where = _one_of("lower(name)", names, params)
+    sql = (
+        "SELECT id, lower(name), domain FROM leads_company "  # noqa: S608 (placeholders)
+        f"WHERE organization_id = %s AND {where} ORDER BY name, id"
+    )
+    found: dict[str, tuple[int, str]] = {}
+    for pk, name, domain in _fetch(sql, params):
+        known = found.get(name)
+        if known is None or (known[1] and not domain):
+            found[name] = (pk, domain)
+    return found
+
+
+# Every column of a company but its id, and the fields that fill them.
+_COMPANY_FIELDS = [f for f in Company._meta.concrete_fields if not f.primary_key]
+
+
+def _create_companies_ignoring_conflicts(companies: list[Company]) -> None:
+    """bulk_create(ignore_conflicts=True). On PostgreSQL one INSERT of a JSON array of rows:
+    one json.dumps instead of Django preparing and psycopg quoting every value."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        Company.objects.bulk_create(companies, ignore_conflicts=True)
+        return
+    now = timezone.now().isoformat()
+    rows = []
+    for company in companies:
+        values = {}
+        for f in _COMPANY_FIELDS:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                values[f.column] = now
+            else:
+                value = getattr(company, f.attname)
+                values[f.column] = value.isoformat() if isinstance(value, datetime) else value
+        rows.append(values)
+    table = connection.ops.quote_name(Company._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _COMPANY_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 (names from the model)
+            f"FROM json_populate_recordset(NULL::{table}, %s) ON CONFLICT DO NOTHING",
+            [json.dumps(rows)],
+        )
 
 
 def _new_company(org, row: ParsedRow, name: str, domain: str) -> Company:
@@ -409,8 +455,34 @@ def _update_lead(lead: Lead, row: ParsedRow) -> tuple[dict[str, Any], dict[str, 
 
 
 def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
-    """Write the decided rows. Run inside the chunk's transaction. New leads, activities,
-    import changes and row errors go in as rows of column values (no model instances)."""
+    """Write the decided rows. Run inside the chunk's transaction."""
+    return apply_writes(job, prepare_writes(job, rows, tags))
+
+
+@dataclass
+class Writes:
+    """A batch's writes, built by prepare_writes and carried out by apply_writes: the one
+    reads the database and may create companies, the other writes the batch's own rows."""
+
+    now: Any
+    creates: list[ParsedRow]
+    # Rows of LEAD_COLUMNS for `creates`, and the tags each of them gets.
+    lead_rows: list[tuple]
+    create_tags: list[tuple[str, ...]]
+    updated: list[Lead]
+    update_fields: list[str]
+    update_tags: dict[tuple[str, ...], list[Lead]]
+    update_activities: list[tuple]
+    update_changes: list[tuple]
+    errors: list[tuple]
+    skipped: int
+    failed: int
+
+
+def prepare_writes(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Writes:
+    """Everything write() needs but the writing: companies resolved (created when missing),
+    new leads as rows of column values (no model instances), updates applied to their leads
+    in memory, the timeline entries, changes and row errors."""
     org = job.organization
     now = timezone.now()
     resolve_companies(job, rows)
@@ -431,28 +503,13 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         _score(scoring_leads, profile)
         for values, lead in zip(lead_values, scoring_leads, strict=True):
             values["score"], values["score_explanation"] = lead.score, lead.score_explanation
-    lead_ids = insert_rows(
-        Lead,
-        LEAD_COLUMNS,
-        [_lead_row(values) for values in lead_values],
-        with_ids=True,
-    )
-    activities = [
-        _activity(job, lead_id, row, "created", now)
-        for lead_id, row in zip(lead_ids, creates, strict=True)
-    ]
-    # One row for all the leads this chunk created (see ImportChange.lead_ids).
-    changes = [(org.pk, job.pk, None, "created", {}, list(lead_ids))] if lead_ids else []
-    tagged: dict[tuple[str, ...], list] = defaultdict(list)
-    for lead_id, row in zip(lead_ids, creates, strict=True):
-        names = tuple(dict.fromkeys([*tags, *row.tags]))
-        if names:
-            tagged[names].append(Lead(pk=lead_id))
 
     updates = [row for row in rows if row.action == "update"]
     existing_tags = _tag_names_of([row.existing for row in updates], org)
     updated: list[Lead] = []
     fields: set[str] = set()
+    update_tags: dict[tuple[str, ...], list] = defaultdict(list)
+    activities, changes = [], []
     for row in updates:
         lead = row.existing
         previous, timeline = _update_lead(lead, row)
@@ -467,36 +524,70 @@ def write(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Counts:
         if names:
             previous[TAGS_ADDED] = names
             timeline["tags"] = [[], names]
-            tagged[tuple(names)].append(lead)
+            update_tags[tuple(names)].append(lead)
         fields.update(name for name in previous if name != TAGS_ADDED)
         lead.updated_at = now
         updated.append(lead)
         activities.append(_activity(job, lead.pk, row, "updated", now, _shown(timeline)))
         changes.append((org.pk, job.pk, lead.pk, "updated", previous, []))
+    update_fields: list[str] = []
     if updated and fields:
         model_fields = {"company_id" if name == "company" else name for name in fields}
         if scored:
             _score(updated, profile)
             model_fields |= {"score", "score_explanation"}
-        Lead.objects.bulk_update(updated, [*sorted(model_fields), "updated_at"], batch_size=500)
-    for names, tag_leads in tagged.items():
-        services.add_tags(leads=tag_leads, names=names, organization=org)
-    insert_rows(Activity, ACTIVITY_COLUMNS, activities)
-    insert_rows(ImportChange, CHANGE_COLUMNS, changes)
-    insert_rows(
-        ImportRowError,
-        ERROR_COLUMNS,
-        [
+        update_fields = [*sorted(model_fields), "updated_at"]
+    return Writes(
+        now=now,
+        creates=creates,
+        lead_rows=[_lead_row(values) for values in lead_values],
+        create_tags=[tuple(dict.fromkeys([*tags, *row.tags])) for row in creates],
+        updated=updated,
+        update_fields=update_fields,
+        update_tags=update_tags,
+        update_activities=activities,
+        update_changes=changes,
+        errors=[
             (org.pk, job.pk, row.line, row.reason[:500], row.cells)
             for row in rows
             if row.action in ("skip", "fail")
         ],
-    )
-    return Counts(
-        created=len(lead_ids),
-        updated=len(updated),
         skipped=sum(1 for row in rows if row.action == "skip"),
         failed=sum(1 for row in rows if row.action == "fail"),
+    )
+
+
+def apply_writes(job: ImportJob, writes: Writes) -> Counts:
+    """Write what prepare_writes built, inside the chunk's transaction: new leads,
+    activities, import changes and row errors as rows of column values."""
+    org_id, now = job.organization_id, writes.now
+    lead_ids = insert_rows(Lead, LEAD_COLUMNS, writes.lead_rows, with_ids=True)
+    activities = [
+        _activity(job, lead_id, row, "created", now)
+        for lead_id, row in zip(lead_ids, writes.creates, strict=True)
+    ]
+    activities += writes.update_activities
+    # One row for all the leads this chunk created (see ImportChange.lead_ids).
+    changes = [(org_id, job.pk, None, "created", {}, list(lead_ids))] if lead_ids else []
+    changes += writes.update_changes
+    tagged: dict[tuple[str, ...], list] = defaultdict(list)
+    for lead_id, names in zip(lead_ids, writes.create_tags, strict=True):
+        if names:
+            tagged[names].append(Lead(pk=lead_id))
+    for names, leads in writes.update_tags.items():
+        tagged[names] += leads
+    if writes.update_fields:
+        Lead.objects.bulk_update(writes.updated, writes.update_fields, batch_size=500)
+    for names, tag_leads in tagged.items():
+        services.add_tags(leads=tag_leads, names=names, organization=job.organization)
+    insert_rows(Activity, ACTIVITY_COLUMNS, activities)
+    insert_rows(ImportChange, CHANGE_COLUMNS, changes)
+    insert_rows(ImportRowError, ERROR_COLUMNS, writes.errors)
+    return Counts(
+        created=len(lead_ids),
+        updated=len(writes.updated),
+        skipped=writes.skipped,
+        failed=writes.failed,
     )
 
 
@@ -509,6 +600,23 @@ def _json_text(value: Any) -> str | None:
     if value == []:
         return "[]"
     return None if value is None else json.dumps(value)
+
+
+def _timestamp_text():
+    """A converter of aware datetimes to the ISO text COPY takes, remembering the last one:
+    the rows of a chunk share the same few times (its `now`), and psycopg's own formatting
+    of a datetime costs more than the rest of a lead's row."""
+    last: list = [None, None]
+
+    def convert(value):
+        if value is last[0]:
+            return last[1]
+        if value is None or value.tzinfo is None:
+            return value  # NULL, or naive: left to psycopg
+        last[:] = value, value.isoformat()
+        return last[1]
+
+    return convert
 
 
 def insert_rows(
@@ -536,7 +644,11 @@ def insert_rows(
         return [obj.pk for obj in objects] if with_ids else []
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
-    json_at = [i for i, c in enumerate(columns) if isinstance(by_attname[c], JSONField)]
+    convert_at = [
+        (i, _json_text if isinstance(field, JSONField) else _timestamp_text())
+        for i, field in enumerate(by_attname[c] for c in columns)
+        if isinstance(field, (JSONField, DateTimeField))
+    ]
     ids: list[int] = []
     with connection.cursor() as cursor:
         if with_ids:
@@ -549,15 +661,15 @@ def insert_rows(
             ids = [pk for (pk,) in cursor.fetchall()]
         names = ([meta.pk.column] if with_ids else []) + [by_attname[c].column for c in columns]
         shift = 1 if with_ids else 0
-        json_at = [i + shift for i in json_at]
+        convert_at = [(i + shift, convert) for i, convert in convert_at]
         quoted = ", ".join(connection.ops.quote_name(name) for name in names)
         table = connection.ops.quote_name(meta.db_table)
         with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
             write_row = copy.write_row
             for index, row in enumerate(rows):
                 values = [ids[index], *row] if with_ids else list(row)
-                for i in json_at:
-                    values[i] = _json_text(values[i])
+                for i, convert in convert_at:
+                    values[i] = convert(values[i])
                 write_row(values)
     return ids
 

@@ -307,3 +307,42 @@ def test_companies_found_in_one_chunk_serve_the_next_and_a_deleted_one_is_found_
     assert Lead.objects.get(organization=org, email="lead4@acme-rockets.com").company == again
     job.refresh_from_db()
     assert (job.processed_rows, job.created_count) == (5, 5)
+
+
+def test_companies_are_found_by_domain_then_by_name_and_a_named_one_learns_its_domain(
+    org, owner, capture
+):
+    from leads.models import Company
+
+    globex = factories.make_company(org, name="Globex", domain="", website="")
+    # Two companies named Initech: the one without a domain is the one a name finds.
+    factories.make_company(org, name="Initech", domain="initech.com")
+    initech = factories.make_company(org, name="INITECH", domain="")
+    other = factories.make_company(factories.make_org("Other"), name="Hooli", domain="")
+    content = (
+        b"First Name,Email,Company,Website\r\n"
+        b"Hank,hank@gmail.com,globex,globex.com\r\n"  # learns globex.com
+        b"Mona,mona@globex.com,Globex Corp,\r\n"  # by domain: the same company
+        b"Bill,bill@gmail.com,initech,\r\n"  # by name, no domain
+        b"Gavin,gavin@gmail.com,Hooli,\r\n"  # another org's Hooli is not this one's
+        b"Erlich,erlich@gmail.com,hooli,\r\n"  # the Hooli just made
+        b"Rose,rose@acme-corp.com,,\r\n"  # a new company named after the email's domain
+    )
+    job = import_file(org, owner, capture, "x.csv", content)
+    assert_accounted(job)
+    assert job.created_count == 6
+    globex.refresh_from_db()
+    assert (globex.domain, globex.website) == ("globex.com", "https://globex.com")
+    company = dict(Lead.objects.for_org(org).values_list("first_name", "company_id"))
+    assert company["Hank"] == company["Mona"] == globex.pk
+    assert company["Bill"] == initech.pk
+    hooli = Company.objects.for_org(org).get(name="Hooli")
+    assert hooli.pk != other.pk and hooli.domain == ""
+    assert company["Gavin"] == company["Erlich"] == hooli.pk
+    acme = Company.objects.for_org(org).get(domain="acme-corp.com")
+    assert (acme.name, acme.website, company["Rose"]) == (
+        "acme-corp.com",
+        "https://acme-corp.com",
+        acme.pk,
+    )
+    assert Company.objects.for_org(org).count() == 5
