@@ -295,6 +295,22 @@ class Fetcher:
         self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_lock = threading.Lock()
 
+    def _check_robots(self, url: str) -> None:
+        """Raise RobotsDisallowed unless robots.txt of the URL's host lets us fetch it."""
+        split = _split(url)
+        if not split or self.allowed_by_robots(url):
+            return
+        known = self._robots.get(f"{split[0]}://{split[3]}")
+        if known is not None and known[0] == _UNREACHABLE:
+            raise RobotsDisallowed(
+                f"robots.txt of {split[1]} could not be read (the site failed or did not "
+                "answer), so nothing is fetched from it for a while (RFC 9309)."
+            )
+        raise RobotsDisallowed(
+            f"robots.txt of {split[1]} does not allow {self.robots_token} "
+            f"to fetch {redact_url(url)}."
+        )
+
     # --- Public interface ---------------------------------------------------------------------
 
     def get(
@@ -354,17 +370,8 @@ class Fetcher:
         split = _split(url)
         host_key = split[3] if split else None
         robots_apply = check_robots and self.respect_robots and method in ("GET", "HEAD")
-        if robots_apply and split and not self.allowed_by_robots(url):
-            known = self._robots.get(f"{split[0]}://{split[3]}")
-            if known is not None and known[0] == _UNREACHABLE:
-                raise RobotsDisallowed(
-                    f"robots.txt of {split[1]} could not be read (the site failed or did not "
-                    "answer), so nothing is fetched from it for a while (RFC 9309)."
-                )
-            raise RobotsDisallowed(
-                f"robots.txt of {split[1]} does not allow {self.robots_token} "
-                f"to fetch {redact_url(url)}."
-            )
+        if robots_apply:
+            self._check_robots(url)
 
         if retries is None:
             retries = self.max_retries if method in IDEMPOTENT_METHODS else 0
@@ -385,8 +392,10 @@ class Fetcher:
                         max_redirects=max_redirects,
                         user_agent=self.user_agent,
                         resolver=self.resolver,
+                        # Every host a redirect leads to has its own robots.txt.
+                        before_redirect=self._check_robots if robots_apply else None,
                     )
-            except (UnsafeURL, ResolutionError, TooManyRedirects, FetchTimeout):
+            except (UnsafeURL, ResolutionError, TooManyRedirects, FetchTimeout, RobotsDisallowed):
                 # Refusals and timeouts: asking again would give the same answer, slowly.
                 raise
             except FetchError:

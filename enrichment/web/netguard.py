@@ -504,6 +504,7 @@ def safe_request(
     user_agent: str = DEFAULT_USER_AGENT,
     resolver: Resolver | None = None,
     verify: bool | str = True,
+    before_redirect: Callable[[str], None] | None = None,
 ) -> SafeResponse:
     """Send one HTTP request to a public address and return its (capped) response.
 
@@ -515,6 +516,8 @@ def safe_request(
       redirects are followed, each new URL checked like the first.
     - `allow_hosts`: "host" or "host:port" entries that may resolve to private addresses.
     - `resolver`: replaces the system resolver (tests inject one: no DNS traffic).
+    - `before_redirect`: called with each redirect's URL before it is requested; it may
+      raise (the fetcher checks robots.txt of every host a redirect leads to).
 
     Raises UnsafeURL before any connection to a refused address, FetchTimeout, TooManyRedirects
     or FetchError. Non-2xx statuses are responses, not errors.
@@ -548,6 +551,8 @@ def safe_request(
         redirects.append(redact_url(hop_url))
         hop_url = urljoin(hop_url, location)
         next_target = check_url(hop_url, allow_hosts=allow, resolver=resolver)
+        if before_redirect is not None:
+            before_redirect(hop_url)
         if response.status_code in (301, 302, 303) and method != "HEAD":
             # What browsers do: the follow-up is a GET without the body.
             method, body = "GET", None

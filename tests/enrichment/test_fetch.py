@@ -199,6 +199,30 @@ def test_robots_txt_is_obeyed_for_our_product_token_and_read_once(server):
     assert paths(server) == ["/robots.txt", "/public", "/public"]
 
 
+def test_robots_txt_of_the_host_a_redirect_leads_to_is_obeyed(server):
+    with LocalServer() as other:
+        other.default = Routes(
+            {
+                "/robots.txt": Reply(200, ROBOTS, {"Content-Type": "text/plain"}),
+                "/private/page": Reply(200, b"secret"),
+                "/open": Reply(200, b"fine"),
+            }
+        )
+        server.default = Routes(
+            {
+                "/robots.txt": Reply(404),
+                "/go": Reply(302, b"", {"Location": other.url("/private/page")}),
+                "/ok": Reply(302, b"", {"Location": other.url("/open")}),
+            }
+        )
+        fetcher = make_fetcher(server, other)
+        with pytest.raises(RobotsDisallowed, match="does not allow ProspectorBot"):
+            fetcher.get(server.url("/go"))
+        assert paths(other) == ["/robots.txt"]  # the disallowed page was never asked for
+        assert fetcher.get(server.url("/ok")).text == "fine"
+        assert paths(server).count("/go") == 1  # a refusal is not retried
+
+
 def test_robots_txt_for_other_agents_does_not_apply(server):
     robots = b"User-agent: OtherBot\nDisallow: /\n"
     server.default = Routes({"/robots.txt": Reply(200, robots), "/": Reply(200, b"hi")})
