@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+from django.views.decorators.debug import sensitive_variables
 
 from accounts import crypto, usage
 from accounts.models import Organization, User
@@ -127,6 +128,7 @@ def uses_network_ai(organization: Organization) -> bool:
     return any(c.usable and c.name != "offline" for c in chain_for(organization))
 
 
+@sensitive_variables("key")
 def set_key(
     *, organization: Organization, provider: str, key: str, user: User | None
 ) -> ProviderKey:

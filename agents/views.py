@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import usage
@@ -364,6 +365,7 @@ def ai_settings_page(request: OrgRequest):
     return done(request, "agents:settings", org_slug=request.org.slug)
 
 
+@sensitive_post_parameters("key")
 @org_member_required(role=Role.ADMIN)
 @require_POST
 def key_save(request: OrgRequest):
