@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "leads",
     "enrichment",
+    "campaigns",
     "agents",
 ]
 
