@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +37,10 @@ class _EmailValidator(EmailValidator):
     def __init__(self) -> None:
         super().__init__()
         self.domains: dict[str, bool] = {}
+        # The compiled patterns themselves: the class's lazy ones cost a proxy call per use.
+        for name in ("user_regex", "domain_regex", "literal_regex"):
+            lazy = getattr(EmailValidator, name)
+            setattr(self, name, re.compile(lazy.pattern, lazy.flags))
 
     def validate_domain_part(self, domain_part: str) -> bool:
         valid = self.domains.get(domain_part)
@@ -134,7 +138,7 @@ def _email_domain(email: str) -> str:
     return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     line: int
     cells: list[str]
@@ -152,6 +156,10 @@ class ParsedRow:
     reason: str = ""
     existing: Lead | None = None
     company_id: int | None = None
+    # Set with `fields` once the row is parsed: fields["email"], and (lower first name,
+    # lower last name, company domain) when the row has all three.
+    email: str = ""
+    name_key: tuple[str, str, str] | None = None
 
     def fail(self, reason: str) -> ParsedRow:
         self.action, self.reason = "fail", reason
@@ -160,19 +168,6 @@ class ParsedRow:
     def skip(self, reason: str) -> ParsedRow:
         self.action, self.reason = "skip", reason
         return self
-
-    @property
-    def email(self) -> str:
-        return self.fields.get("email", "")
-
-    @cached_property
-    def name_key(self) -> tuple[str, str, str] | None:
-        """Read once the row is parsed (its names and domain no longer change)."""
-        first = self.fields.get("first_name", "").lower()
-        last = self.fields.get("last_name", "").lower()
-        if first and last and self.domain:
-            return (first, last, self.domain)
-        return None
 
 
 def _clean(value: str) -> str:
@@ -212,6 +207,36 @@ def split_tags(value: str) -> list[str]:
     return tags
 
 
+@lru_cache(maxsize=64)
+def _column_plan(
+    columns: tuple[tuple[int, str], ...],
+) -> tuple[tuple[tuple[int, str], ...], tuple[int, ...], tuple, tuple]:
+    """A file's columns sorted once by what they fill: lead and company fields (index,
+    target), tags (index), custom fields and external ids (index, key); each in file order."""
+    plain, tags, custom, external = [], [], [], []
+    for index, target in columns:
+        if target == "tags":
+            tags.append(index)
+        elif target.startswith(CUSTOM_PREFIX):
+            custom.append((index, target.removeprefix(CUSTOM_PREFIX)))
+        elif target.startswith(EXTERNAL_PREFIX):
+            external.append((index, target.removeprefix(EXTERNAL_PREFIX)))
+        else:
+            plain.append((index, target))
+    return tuple(plain), tuple(tags), tuple(custom), tuple(external)
+
+
+def _first_values(cells: list[str], columns: tuple[tuple[int, str], ...]) -> dict[str, str]:
+    """{key: the first non-empty value of the key's columns}."""
+    found: dict[str, str] = {}
+    for index, key in columns:
+        if index < len(cells) and key not in found:
+            value = cells[index].strip()
+            if value:
+                found[key] = value
+    return found
+
+
 def parse_row(
     line: int,
     cells: list[str],
@@ -227,30 +252,26 @@ def parse_row(
     row = ParsedRow(line=line, cells=cells)
     if not "".join(cells).strip():
         return row.skip(SKIPPED_PREFIX + "the row is empty")
-    extra = [cell for cell in cells[header_count:] if cell.strip()]
-    if extra:
+    if len(cells) > header_count and any(cell.strip() for cell in cells[header_count:]):
         return row.fail(
             f"The row has {len(cells)} cells but the header has {header_count} columns "
             "(a separator or quote is probably missing), so its values cannot be matched "
             "to columns"
         )
+    plain, tag_columns, custom_columns, external_columns = _column_plan(tuple(columns))
+    count = len(cells)
     values: dict[str, str] = {}
-    custom: dict[str, str] = {}
-    external: dict[str, str] = {}
+    for index, target in plain:
+        if index < count and target not in values:
+            value = cells[index].strip()
+            if value:
+                values[target] = value
     tags: list[str] = []
-    for index, target in columns:
-        raw = cells[index] if index < len(cells) else ""
-        value = raw.strip()
-        if not value:
-            continue
-        if target == "tags":
-            tags += split_tags(value)
-        elif target.startswith(CUSTOM_PREFIX):
-            custom.setdefault(target.removeprefix(CUSTOM_PREFIX), value)
-        elif target.startswith(EXTERNAL_PREFIX):
-            external.setdefault(target.removeprefix(EXTERNAL_PREFIX), value)
-        else:
-            values.setdefault(target, value)
+    for index in tag_columns:
+        if index < count and cells[index].strip():
+            tags += split_tags(cells[index].strip())
+    custom = _first_values(cells, custom_columns) if custom_columns else {}
+    external = _first_values(cells, external_columns) if external_columns else {}
 
     fields: dict[str, Any] = {}
     first, last = _clean(values.get("first_name", "")), _clean(values.get("last_name", ""))
@@ -281,7 +302,7 @@ def parse_row(
         if values.get(name):
             fields[name] = _clean(values[name])
     location = values.get("location") or ", ".join(
-        _clean(values[part]) for part in ("city", "state", "country") if values.get(part)
+        [_clean(values[part]) for part in ("city", "state", "country") if part in values]
     )
     if location:
         fields["location"] = _clean(location)
@@ -315,8 +336,9 @@ def parse_row(
     if len(row.company_name) > 200:
         return row.fail(f"{_LABELS['company']} is longer than 200 characters")
     website = _url(values.get("website", ""))
-    row.domain = _registered_domain(website) or _email_domain(email)
-    row.website = website if website and _registered_domain(website) else ""
+    website_domain = _registered_domain(website) if website else ""
+    row.domain = website_domain or _email_domain(email)
+    row.website = website if website_domain else ""
     row.industry = _clean(values.get("industry", ""))[:120]
     if values.get("company_size"):
         row.company_size = _size_range(values["company_size"])
@@ -324,4 +346,7 @@ def parse_row(
             row.problems.append(f"The company size {values['company_size']!r} is not a number")
     row.tags = tags
     row.fields = fields
+    row.email = email
+    if first and last and row.domain:
+        row.name_key = (first.lower(), last.lower(), row.domain)
     return row
