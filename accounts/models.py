@@ -115,6 +115,8 @@ class Organization(models.Model):
     # ISO 3166-1 alpha-2 ("DE"): the country of phone numbers written without a country code
     # ("030 1234567"), so they still become E.164. Empty: such numbers are kept as typed.
     default_country = models.CharField(max_length=2, blank=True)
+    # Shown in the footer of every campaign email (CAN-SPAM and similar laws ask for it).
+    postal_address = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

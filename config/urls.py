@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("", include("leads.urls")),
     path("", include("enrichment.urls")),
+    path("", include("campaigns.urls")),
     path("", include("agents.urls")),
     # The organization's home page is the leads dashboard; accounts code links to "dashboard".
     path("o/<slug:org_slug>/", leads_dashboard, name="dashboard"),
