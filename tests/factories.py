@@ -99,6 +99,7 @@ def populate_org(org: Organization) -> None:
     _populate_leads(org, owner)
     _populate_enrichment(org, owner)
     _populate_agents(org, owner)
+    _populate_campaigns(org, owner)
 
 
 def _populate_enrichment(org: Organization, owner: User) -> None:
@@ -150,6 +151,39 @@ def _populate_agents(org: Organization, owner: User) -> None:
         )
         Suggestion.objects.create(
             organization=org, lead=lead, run=run, status="qualified", score=70
+        )
+
+
+def _populate_campaigns(org: Organization, owner: User) -> None:
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, Enrollment, Message, Sender, Step
+    from leads.models import Lead
+
+    sender = Sender.objects.create(
+        organization=org, name="Sales", email=f"sales@{org.slug}.example"
+    )
+    campaign = Campaign.objects.create(
+        organization=org, name="Welcome", sender=sender, created_by=owner
+    )
+    step = Step.objects.create(
+        organization=org, campaign=campaign, order=1, subject="Hi", body="Hello"
+    )
+    for lead in Lead.objects.for_org(org).exclude(email="").order_by("pk")[:2]:
+        enrollment = Enrollment.objects.create(organization=org, campaign=campaign, lead=lead)
+        Message.objects.create(
+            organization=org,
+            enrollment=enrollment,
+            campaign=campaign,
+            step=step,
+            lead=lead,
+            sender=sender,
+            to_email=lead.email,
+            subject="Hi",
+            body_text="Hello",
+            message_id=f"{org.slug}-{lead.pk}@example.test",
+            status="sent",
+            sent_at=timezone.now(),
         )
 
 

@@ -56,16 +56,14 @@ def test_the_shell_wires_htmx_with_csrf_and_no_inline_indicator_styles(owner_cli
     assert token and len(token.group(1)) >= 32
 
 
-def test_the_sidebar_shows_apps_to_come_as_disabled_items(owner_client, org):
+def test_the_sidebar_links_every_app(owner_client, org):
     body = owner_client.get(f"/o/{org.slug}/").content.decode()
     assert f'href="/o/{org.slug}/companies/"' in body
     assert f'href="/o/{org.slug}/tasks/"' in body
     assert f'href="/o/{org.slug}/enrichment/"' in body
     assert f'href="/o/{org.slug}/agents/"' in body
-    for app in ("Campaigns",):
-        assert re.search(
-            rf'aria-disabled="true">.*?{app}<span class="soon">coming soon</span>', body
-        ), app
+    assert f'href="/o/{org.slug}/campaigns/"' in body
+    assert "coming soon" not in body
     assert (
         'aria-current="page"><svg class="icon" aria-hidden="true"><use href="#i-home"></use></svg>Dashboard'
         in body
