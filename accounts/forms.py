@@ -64,13 +64,23 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 class OrganizationSettingsForm(OrganizationForm):
-    """The general settings: the name, and the country of phone numbers typed without one."""
+    """The general settings: the name, the country of phone numbers typed without one, and
+    the postal address campaign email carries."""
 
     default_country = forms.ChoiceField(
         required=False,
         label="Default country for phone numbers",
         help_text="Numbers typed or imported without a country code (“030 1234567”) are read "
         "as this country's. Without one, such numbers are kept as typed.",
+    )
+
+    postal_address = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Postal address",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown at the foot of every campaign email, as anti-spam laws (CAN-SPAM, "
+        "and others) ask of commercial email.",
     )
 
     def __init__(self, *args, **kwargs):

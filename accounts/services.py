@@ -315,6 +315,17 @@ def set_default_country(*, organization: Organization, country: str, actor: User
         )
 
 
+def set_postal_address(*, organization: Organization, address: str, actor: User) -> None:
+    """The address in campaign email footers. Records `organization.updated` on change."""
+    address = address.strip()
+    if organization.postal_address == address:
+        return
+    with transaction.atomic():
+        organization.postal_address = address
+        organization.save(update_fields=["postal_address"])
+        events.emit(organization, "organization.updated", {"postal_address": address}, actor=actor)
+
+
 def register_invited_user(*, invitation: Invitation, name: str, password: str) -> Membership:
     """Create an account for the invited address and accept the invitation with it.
 

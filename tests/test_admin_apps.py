@@ -1,4 +1,4 @@
-"""Staff admin of the leads, enrichment and agents apps: every changelist and change page opens, and
+"""Staff admin of the leads, enrichment, agents and campaigns apps: every changelist and change page opens, and
 no changelist runs more queries with more rows (N+1)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tests.accounts.test_admin import staff, staff_client  # noqa: F401 (fixture
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("leads", "enrichment", "agents")
+APPS = ("leads", "enrichment", "agents", "campaigns")
 
 
 def _registered():
@@ -63,6 +63,9 @@ def test_the_main_models_have_an_admin():
         "agents.agentrun",
         "agents.draft",
         "agents.providerkey",
+        "campaigns.campaign",
+        "campaigns.message",
+        "campaigns.sender",
     } <= names
 
 

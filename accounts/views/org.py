@@ -56,7 +56,11 @@ def org_settings(request: OrgRequest):
     if request.method == "POST" and not can_manage:
         raise PermissionDenied("Only owners and admins can rename the organization.")
     org = request.org
-    initial = {"name": org.name, "default_country": org.default_country}
+    initial = {
+        "name": org.name,
+        "default_country": org.default_country,
+        "postal_address": org.postal_address,
+    }
     form = OrganizationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.rename_organization(
@@ -65,11 +69,18 @@ def org_settings(request: OrgRequest):
         services.set_default_country(
             organization=org, country=form.cleaned_data["default_country"], actor=request.user
         )
+        services.set_postal_address(
+            organization=org, address=form.cleaned_data["postal_address"], actor=request.user
+        )
         messages.success(request, "Settings saved.")
         if not request.htmx:
             return redirect("org_settings", org_slug=org.slug)
         form = OrganizationSettingsForm(
-            initial={"name": org.name, "default_country": org.default_country}
+            initial={
+                "name": org.name,
+                "default_country": org.default_country,
+                "postal_address": org.postal_address,
+            }
         )
     context = {"form": form, "can_manage": can_manage}
     return page(request, "accounts/settings_general.html", context, fragment="org-form")

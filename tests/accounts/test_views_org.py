@@ -226,3 +226,19 @@ def test_leave_outsider_gets_404(outsider_client, org):
 def test_leave_with_htmx_redirects_the_client_home(member_client, org):
     response = member_client.post(f"/o/{org.slug}/leave/", **HTMX)
     assert response["HX-Redirect"] == "/"
+
+
+def test_the_postal_address_is_kept_for_email_footers(owner_client, org):
+    response = owner_client.post(
+        f"/o/{org.slug}/settings/general/",
+        {
+            "name": org.name,
+            "default_country": "",
+            "postal_address": "  Acme Corp\nMain St 1\n10115 Berlin ",
+        },
+    )
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.postal_address == "Acme Corp\nMain St 1\n10115 Berlin"
+    page = owner_client.get(f"/o/{org.slug}/settings/general/").content.decode()
+    assert "Main St 1" in page
