@@ -24,4 +24,9 @@ urlpatterns += [
     path(f"{_c}senders/", views.sender_list, name="senders"),
     path(f"{_c}senders/new/", views.sender_edit, name="sender_new"),
     path(f"{_c}senders/<int:sender_id>/", views.sender_edit, name="sender_edit"),
+    path(
+        f"{_c}senders/<int:sender_id>/domain/<str:action>/",
+        views.sender_domain,
+        name="sender_domain",
+    ),
 ]

@@ -7,17 +7,20 @@ The work is campaigns.services (and campaigns.sending); these views validate and
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.tenancy import OrgRequest, org_member_required
 from accounts.views.pages import done, page
-from campaigns import rendering, services, stats, tracking
+from campaigns import dkim_keys, domain_checks, rendering, services, stats, tracking
 from campaigns.forms import CampaignForm, SenderForm, StepFormSet
 from campaigns.models import Campaign, CampaignStatus, Enrollment, Message, Sender
 from leads.filters import bulk_selection
@@ -59,7 +62,38 @@ def sender_edit(request: OrgRequest, sender_id: int | None = None):
         messages.success(request, f"Sender {saved.email} saved.")
         return done(request, "campaigns:senders", org_slug=request.org.slug)
     context = {"form": form, "sender": sender}
+    if sender is not None and sender.dkim_private_key_encrypted:
+        context["dkim_name"] = dkim_keys.record_name(sender)
+        context["dkim_record"] = dkim_keys.record(sender)
     return page(request, "campaigns/sender_form.html", context, status=400 if form.errors else 200)
+
+
+@org_member_required(role=Role.ADMIN)
+@require_POST
+def sender_domain(request: OrgRequest, sender_id: int, action: str):
+    """Look up the sender's SPF, DKIM and DMARC records, or make its DKIM key."""
+    sender = get_object_or_404(Sender.objects.for_org(request.org), pk=sender_id)
+    if action == "dkim":
+        selector = (request.POST.get("selector") or "").strip().lower()
+        if selector and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", selector):
+            messages.error(request, "A selector is letters, digits and dashes.")
+        else:
+            dkim_keys.generate(sender, selector)
+            messages.success(
+                request, "DKIM key made: publish the TXT record shown, then check again."
+            )
+    elif action == "check":
+        report = domain_checks.check_sender(sender)
+        failing = [
+            name.upper() for name in ("spf", "dkim", "dmarc") if report[name]["status"] != "ok"
+        ]
+        if failing:
+            messages.warning(request, f"To fix: {', '.join(failing)} (see below).")
+        else:
+            messages.success(request, "SPF, DKIM and DMARC are in order.")
+    else:
+        raise Http404("No such action.")
+    return done(request, "campaigns:sender_edit", org_slug=request.org.slug, sender_id=sender.pk)
 
 
 # Campaigns

@@ -355,6 +355,10 @@ LOGGING = {
     },
 }
 
+# DNS servers for sender domain checks (host or host:port, comma separated); empty: the
+# system's resolver.
+DNS_NAMESERVERS = env_list("DNS_NAMESERVERS")
+
 # Secrets at rest (AI keys, SMTP passwords): Fernet keys, newest first (accounts.crypto).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
