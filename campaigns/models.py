@@ -206,7 +206,11 @@ class Message(OrgScoped):
     step = models.ForeignKey(
         Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="messages")
+    # Kept when the lead is deleted (an import reverted): the log stays whole and the
+    # message's unsubscribe link still works. Erasing a lead deletes its messages.
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     sender = models.ForeignKey(Sender, on_delete=models.PROTECT, related_name="messages")
     variant = models.CharField(max_length=8, blank=True)
     to_email = models.EmailField(max_length=254)

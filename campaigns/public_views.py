@@ -29,7 +29,6 @@ from leads.utils import normalize_email
 
 UNSUBSCRIBED_EVENT = "lead.unsubscribed"
 # setdefault underneath: importing this module again registers nothing twice.
-events.register_event_type(UNSUBSCRIBED_EVENT, "A recipient unsubscribed from campaign email")
 
 # 1x1 transparent GIF (GIF89a, one-colour palette, transparency on that colour).
 PIXEL_GIF = (
