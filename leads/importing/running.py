@@ -4,7 +4,9 @@ worker, the result, the failed rows, and revert.
 The run is idempotent and resumable: every chunk of rows is one transaction that first
 claims its place (`processed_rows` moves from where the chunk starts, conditionally), then
 writes, then adds its counts with F(). A retry after a crash continues after the last
-committed chunk; a second worker on the same job finds the claim taken and stops.
+committed chunk; a second worker on the same job finds the claim taken and stops. On
+PostgreSQL those transactions run on a second connection while this one prepares the next
+chunk (_ChunkWriter).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import csv
 import io
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, BinaryIO
 
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,7 +35,16 @@ from leads.importing.reading import (
     sniff,
 )
 from leads.importing.rows import SKIPPED_PREFIX, ParsedRow, parse_row
-from leads.importing.writing import TAGS_ADDED, Counts, company_cache, decide, write
+from leads.importing.writing import (
+    TAGS_ADDED,
+    Counts,
+    Writes,
+    apply_writes,
+    company_cache,
+    decide,
+    prepare_writes,
+    write,
+)
 from leads.models import (
     Activity,
     ActivityKind,
@@ -313,13 +324,14 @@ def run(
             usage.check(job.organization, USAGE_ACTION, total)
             ImportJob.objects.filter(pk=job.pk, total_rows=0).update(total_rows=total)
             job.refresh_from_db()
-        stream = _open(job)
+        stream, writer = _open(job), None
         try:
             records = iter_data_rows(stream, job.encoding, job.delimiter)
             # Rows of chunks committed by an earlier attempt are read past, not redone.
             next(islice(records, job.processed_rows, job.processed_rows), None)
             position = job.processed_rows
             _default_region(job)  # looked up here, not on the reading thread
+            writer = _ChunkWriter(job) if _may_pipeline() else None
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as reader:
                 # The next chunk is read and parsed (no database) on a second thread while
                 # this one waits for PostgreSQL to write and commit the current one.
@@ -329,16 +341,26 @@ def run(
                     if not chunk:
                         break
                     ahead = reader.submit(_read_chunk, job, records)
-                    if not _run_chunk(job, position, chunk, parsed):
+                    if writer is not None:
+                        claimed = writer.add(position, chunk, parsed)
+                    else:
+                        claimed = _run_chunk(job, position, chunk, parsed)
+                    if not claimed:
                         return RunResult(ImportStatus.RUNNING)  # another worker holds the job
                     position += len(chunk)
                     if time.monotonic() > deadline:
+                        if writer is not None and not writer.drain():
+                            return RunResult(ImportStatus.RUNNING)
                         from config.tasks import enqueue_on_commit
                         from leads.tasks import run_import
 
                         enqueue_on_commit(run_import, organization_id, job_id)
                         return RunResult(ImportStatus.RUNNING, continued=True)
+                if writer is not None and not writer.drain():
+                    return RunResult(ImportStatus.RUNNING)
         finally:
+            if writer is not None:
+                writer.close()
             stream.close()
     except UnreadableFile as exc:
         _fail(job, str(exc))
@@ -388,10 +410,7 @@ def _run_chunk(
         try:
             with transaction.atomic():
                 _commit_without_waiting_for_the_disk()
-                claimed = ImportJob.objects.filter(
-                    pk=job.pk, status=ImportStatus.RUNNING, processed_rows=position
-                ).update(processed_rows=F("processed_rows") + len(records))
-                if not claimed:
+                if not _claim(job, position, len(records)):
                     companies.rolled_back()
                     return False
                 counts = Counts()
@@ -399,20 +418,7 @@ def _run_chunk(
                 for batch in _batches(rows):
                     decide(job, batch)
                     counts.add(write(job, batch, job.tags))
-                ImportJob.objects.filter(pk=job.pk).update(
-                    created_count=F("created_count") + counts.created,
-                    updated_count=F("updated_count") + counts.updated,
-                    skipped_count=F("skipped_count") + counts.skipped,
-                    failed_count=F("failed_count") + counts.failed,
-                )
-                if counts.created + counts.updated:
-                    usage.record(
-                        job.organization,
-                        USAGE_ACTION,
-                        counts.created + counts.updated,
-                        user=job.created_by,
-                        metadata={"import_id": job.pk},
-                    )
+                _add_counts(job, counts)
             companies.committed()
             return True
         except IntegrityError:
@@ -423,6 +429,196 @@ def _run_chunk(
             companies.rolled_back()
             raise
     return False
+
+
+def _claim(job: ImportJob, position: int, count: int) -> bool:
+    """Take rows [position, position + count) for this transaction; False when another
+    worker has moved the job on (or it is no longer running)."""
+    return bool(
+        ImportJob.objects.filter(
+            pk=job.pk, status=ImportStatus.RUNNING, processed_rows=position
+        ).update(processed_rows=F("processed_rows") + count)
+    )
+
+
+def _add_counts(job: ImportJob, counts: Counts) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_count=F("created_count") + counts.created,
+        updated_count=F("updated_count") + counts.updated,
+        skipped_count=F("skipped_count") + counts.skipped,
+        failed_count=F("failed_count") + counts.failed,
+    )
+    if counts.created + counts.updated:
+        usage.record(
+            job.organization,
+            USAGE_ACTION,
+            counts.created + counts.updated,
+            user=job.created_by,
+            metadata={"import_id": job.pk},
+        )
+
+
+# ---------------------------------------------------------------- pipelined chunks
+
+
+def _may_pipeline() -> bool:
+    """Chunks are written on a second connection only on PostgreSQL and outside any
+    transaction: a caller's open transaction (a test's, say) holds rows that a second
+    connection could not see."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.get_autocommit()
+        and not connection.in_atomic_block
+    )
+
+
+@dataclass
+class _Touched:
+    """The leads a chunk being written creates or updates, as a later row could match
+    them: by email, or by first and last name where one of the two has no email."""
+
+    emails: set[str]
+    names: set[tuple[str, str]]
+    names_without_email: set[tuple[str, str]]
+    updates: bool
+
+    @classmethod
+    def of(cls, rows: list[ParsedRow]) -> _Touched:
+        touched = cls(set(), set(), set(), updates=False)
+        for row in rows:
+            if row.action == "update":
+                # An update can give a lead another email, name or company: whatever
+                # follows waits for it.
+                touched.updates = True
+            elif row.action == "create":
+                if row.email:
+                    touched.emails.add(row.email)
+                first = row.fields.get("first_name", "").lower()
+                last = row.fields.get("last_name", "").lower()
+                if first and last:
+                    touched.names.add((first, last))
+                    if not row.email:
+                        touched.names_without_email.add((first, last))
+        return touched
+
+    def may_match(self, rows: list[ParsedRow]) -> bool:
+        """Whether deciding `rows` could find one of these leads (decide's rules, widened:
+        any name pair, whatever the company)."""
+        if self.updates:
+            return True
+        for row in rows:
+            if row.action:
+                continue  # already failed or skipped while parsing
+            if row.email and row.email in self.emails:
+                return True
+            if row.name_key:
+                pair = row.name_key[:2]
+                if pair in self.names_without_email or (not row.email and pair in self.names):
+                    return True
+        return False
+
+
+@dataclass
+class _InFlight:
+    position: int
+    records: list[tuple[int, list[str]]]
+    touched: _Touched
+    future: Future
+
+
+class _ChunkWriter:
+    """Writes the chunks of a run on a second database connection (its own thread), one
+    at a time and in order, while this thread prepares the next one: decides it (reading
+    on its own connection), resolves its companies (created and committed at once) and
+    builds its rows. PostgreSQL then writes and commits one chunk while Python builds the
+    next instead of each waiting for the other.
+
+    A chunk is prepared while the one before is still being written only when none of its
+    rows could match a lead that one creates or updates (see _Touched); otherwise it waits
+    for that commit, so every decision reads what a serial run would have read. A chunk
+    of several batches (someone twice in it) is run serially (_run_chunk) after the one
+    before has committed. A write that fails on a concurrent change (IntegrityError) is
+    run again serially, and the chunk prepared meanwhile is prepared again."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.in_flight: _InFlight | None = None
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write")
+
+    def add(
+        self,
+        position: int,
+        records: list[tuple[int, list[str]]],
+        parsed: list[ParsedRow],
+    ) -> bool:
+        """Queue a chunk for writing. False when the job turned out to be another worker's
+        (a chunk lost its claim): nothing more is written then."""
+        job = self.job
+        if len(list(islice(_batches(parsed), 2))) > 1:
+            return self.drain() and _run_chunk(job, position, records, parsed)
+        previous = self.in_flight
+        if previous is not None and previous.touched.may_match(parsed):
+            if not self.drain():
+                return False
+            previous = None
+        writes = self._prepare(parsed)
+        if previous is not None:
+            # Waits for the chunk before; one whose write failed is run again (drain).
+            redone = previous.future.exception() is not None
+            if not self.drain():
+                return False
+            if redone:  # decide this chunk again after what that run changed
+                parsed = _parse(job, records)
+                writes = self._prepare(parsed)
+        self.in_flight = _InFlight(
+            position,
+            records,
+            _Touched.of(parsed),
+            self.executor.submit(_write_prepared, job, position, len(records), writes),
+        )
+        return True
+
+    def _prepare(self, rows: list[ParsedRow]) -> Writes:
+        decide(self.job, rows)
+        writes = prepare_writes(self.job, rows, self.job.tags)
+        # This connection is in autocommit: the companies it made are committed already.
+        company_cache(self.job).committed()
+        return writes
+
+    def drain(self) -> bool:
+        """Wait for the chunk being written. A write that failed on a concurrent change
+        (IntegrityError) is run again serially; False when the job was lost."""
+        in_flight, self.in_flight = self.in_flight, None
+        if in_flight is None:
+            return True
+        try:
+            return in_flight.future.result()
+        except IntegrityError:
+            company_cache(self.job).rolled_back(forget=True)
+            return _run_chunk(self.job, in_flight.position, in_flight.records)
+
+    def close(self) -> None:
+        """Let a chunk still being written finish (after an error here), then close the
+        second connection and its thread."""
+        if self.in_flight is not None:
+            wait([self.in_flight.future])
+            self.in_flight = None
+        self.executor.submit(_close_connection).result()
+        self.executor.shutdown()
+
+
+def _close_connection() -> None:
+    connections[DEFAULT_DB_ALIAS].close()
+
+
+def _write_prepared(job: ImportJob, position: int, count: int, writes: Writes) -> bool:
+    """On the writing thread: one chunk prepared by _ChunkWriter, in one transaction."""
+    with transaction.atomic():
+        _commit_without_waiting_for_the_disk()
+        if not _claim(job, position, count):
+            return False
+        _add_counts(job, apply_writes(job, writes))
+    return True
 
 
 def _finish(job: ImportJob) -> str:

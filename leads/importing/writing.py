@@ -6,6 +6,7 @@ The rules are create_lead's and find_or_create_company's, done for a thousand ro
 
 from __future__ import annotations
 
+import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,9 +14,11 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import DateTimeField, JSONField
 from django.utils import timezone
+from psycopg.copy import FileWriter
 
 from leads import scoring, services
 from leads.importing.rows import SKIPPED_PREFIX, ParsedRow
@@ -477,6 +480,11 @@ class Writes:
     errors: list[tuple]
     skipped: int
     failed: int
+    # PostgreSQL: the new leads' ids, drawn from the sequence, and every row formatted for
+    # COPY (leads first), so that apply_writes only sends them. None elsewhere: the insert
+    # gives the ids.
+    lead_ids: list[int] | None = None
+    copies: list[CopyRows] | None = None
 
 
 def prepare_writes(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Writes:
@@ -537,7 +545,7 @@ def prepare_writes(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Wr
             _score(updated, profile)
             model_fields |= {"score", "score_explanation"}
         update_fields = [*sorted(model_fields), "updated_at"]
-    return Writes(
+    writes = Writes(
         now=now,
         creates=creates,
         lead_rows=[_lead_row(values) for values in lead_values],
@@ -555,21 +563,41 @@ def prepare_writes(job: ImportJob, rows: list[ParsedRow], tags: list[str]) -> Wr
         skipped=sum(1 for row in rows if row.action == "skip"),
         failed=sum(1 for row in rows if row.action == "fail"),
     )
+    if _postgres():
+        writes.lead_ids = new_ids(Lead, len(writes.lead_rows)) if writes.lead_rows else []
+        activities, changes = _timeline_and_changes(job, writes, writes.lead_ids)
+        writes.copies = [
+            CopyRows(Lead, LEAD_COLUMNS, writes.lead_rows, writes.lead_ids),
+            CopyRows(Activity, ACTIVITY_COLUMNS, activities),
+            CopyRows(ImportChange, CHANGE_COLUMNS, changes),
+            CopyRows(ImportRowError, ERROR_COLUMNS, writes.errors),
+        ]
+    return writes
+
+
+def _timeline_and_changes(
+    job: ImportJob, writes: Writes, lead_ids: list[int]
+) -> tuple[list[tuple], list[tuple]]:
+    """The batch's activities and import changes, the new leads' first."""
+    activities = [
+        _activity(job, lead_id, row, "created", writes.now)
+        for lead_id, row in zip(lead_ids, writes.creates, strict=True)
+    ]
+    changes = []
+    if lead_ids:
+        # One row for all the leads this chunk created (see ImportChange.lead_ids).
+        changes.append((job.organization_id, job.pk, None, "created", {}, list(lead_ids)))
+    return activities + writes.update_activities, changes + writes.update_changes
 
 
 def apply_writes(job: ImportJob, writes: Writes) -> Counts:
     """Write what prepare_writes built, inside the chunk's transaction: new leads,
     activities, import changes and row errors as rows of column values."""
-    org_id, now = job.organization_id, writes.now
-    lead_ids = insert_rows(Lead, LEAD_COLUMNS, writes.lead_rows, with_ids=True)
-    activities = [
-        _activity(job, lead_id, row, "created", now)
-        for lead_id, row in zip(lead_ids, writes.creates, strict=True)
-    ]
-    activities += writes.update_activities
-    # One row for all the leads this chunk created (see ImportChange.lead_ids).
-    changes = [(org_id, job.pk, None, "created", {}, list(lead_ids))] if lead_ids else []
-    changes += writes.update_changes
+    if writes.copies is None:
+        lead_ids = insert_rows(Lead, LEAD_COLUMNS, writes.lead_rows, with_ids=True)
+    else:
+        lead_ids = writes.lead_ids or []
+        writes.copies[0].send()
     tagged: dict[tuple[str, ...], list] = defaultdict(list)
     for lead_id, names in zip(lead_ids, writes.create_tags, strict=True):
         if names:
@@ -580,9 +608,14 @@ def apply_writes(job: ImportJob, writes: Writes) -> Counts:
         Lead.objects.bulk_update(writes.updated, writes.update_fields, batch_size=500)
     for names, tag_leads in tagged.items():
         services.add_tags(leads=tag_leads, names=names, organization=job.organization)
-    insert_rows(Activity, ACTIVITY_COLUMNS, activities)
-    insert_rows(ImportChange, CHANGE_COLUMNS, changes)
-    insert_rows(ImportRowError, ERROR_COLUMNS, writes.errors)
+    if writes.copies is None:
+        activities, changes = _timeline_and_changes(job, writes, lead_ids)
+        insert_rows(Activity, ACTIVITY_COLUMNS, activities)
+        insert_rows(ImportChange, CHANGE_COLUMNS, changes)
+        insert_rows(ImportRowError, ERROR_COLUMNS, writes.errors)
+    else:
+        for copy in writes.copies[1:]:
+            copy.send()
     return Counts(
         created=len(lead_ids),
         updated=len(writes.updated),
@@ -628,9 +661,7 @@ def insert_rows(
     elsewhere bulk_create of model instances built from the rows."""
     if not rows:
         return []
-    # The wrapper itself, not django.db.connection: its proxy costs a lookup per value.
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
+    if not _postgres():
         objects = [
             model(
                 **{
@@ -642,36 +673,67 @@ def insert_rows(
         ]
         model.objects.bulk_create(objects, batch_size=1000)
         return [obj.pk for obj in objects] if with_ids else []
+    ids = new_ids(model, len(rows)) if with_ids else None
+    CopyRows(model, columns, rows, ids).send()
+    return ids or []
+
+
+def new_ids(model, count: int) -> list[int]:
+    """PostgreSQL: `count` ids drawn from the table's sequence (the sequence looked up once,
+    not once per id). Drawing is not transactional: any connection may draw them."""
     meta = model._meta
-    by_attname = {f.attname: f for f in meta.concrete_fields}
-    convert_at = [
-        (i, _json_text if isinstance(field, JSONField) else _timestamp_text())
-        for i, field in enumerate(by_attname[c] for c in columns)
-        if isinstance(field, (JSONField, DateTimeField))
-    ]
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if with_ids:
-            # The sequence looked up once, not once per id.
-            cursor.execute(
-                "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
-                "SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(rows)],
-            )
-            ids = [pk for (pk,) in cursor.fetchall()]
-        names = ([meta.pk.column] if with_ids else []) + [by_attname[c].column for c in columns]
-        shift = 1 if with_ids else 0
-        convert_at = [(i + shift, convert) for i, convert in convert_at]
-        quoted = ", ".join(connection.ops.quote_name(name) for name in names)
-        table = connection.ops.quote_name(meta.db_table)
-        with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) "
+            "SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+class CopyRows:
+    """PostgreSQL: rows of column values formatted for COPY FROM STDIN where they are built,
+    and sent by send(), maybe on another connection: the thread that sends them then only
+    waits for the server. `ids` go first, in the primary key column."""
+
+    def __init__(
+        self, model, columns: tuple[str, ...], rows: list[tuple], ids: list[int] | None = None
+    ) -> None:
+        meta = model._meta
+        by_attname = {f.attname: f for f in meta.concrete_fields}
+        fields = ([meta.pk] if ids is not None else []) + [by_attname[c] for c in columns]
+        convert_at = [
+            (i, _json_text if isinstance(field, JSONField) else _timestamp_text())
+            for i, field in enumerate(fields)
+            if isinstance(field, (JSONField, DateTimeField))
+        ]
+        # The wrapper itself, not django.db.connection: its proxy costs a lookup per value.
+        connection = connections[DEFAULT_DB_ALIAS]
+        quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        self.sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({quoted}) FROM STDIN"
+        self.count = len(rows)
+        buffer = io.BytesIO()
+        # Formatted with the connection's adapters; nothing is sent.
+        with (
+            connection.cursor() as cursor,
+            psycopg.Copy(cursor.cursor, binary=False, writer=FileWriter(buffer)) as copy,
+        ):
             write_row = copy.write_row
             for index, row in enumerate(rows):
-                values = [ids[index], *row] if with_ids else list(row)
+                values = [ids[index], *row] if ids is not None else list(row)
                 for i, convert in convert_at:
                     values[i] = convert(values[i])
                 write_row(values)
-    return ids
+        self.data = buffer.getvalue()
+
+    def send(self) -> None:
+        if not self.count:
+            return
+        with (
+            connections[DEFAULT_DB_ALIAS].cursor() as cursor,
+            cursor.cursor.copy(self.sql) as copy,
+        ):
+            copy.write(self.data)
 
 
 def _score(leads: list[Lead], profile) -> None:
