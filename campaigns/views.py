@@ -293,24 +293,38 @@ def campaign_action(request: OrgRequest, campaign_id: int, action: str):
 # Adding leads from the lead list
 
 
+SELECTION_KEY = "campaigns.enroll_selection"
+
+
 @org_member_required(role=Role.MEMBER)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def enroll_from_leads(request: OrgRequest):
-    """The lead list's bulk bar posts the selection here; the rep picks the campaign."""
-    ids = bulk_selection(request, request.org, ENROLL_LIMIT)
+    """The lead list's bulk bar posts the selection here; it is kept in the session while
+    the rep picks the campaign (GET), then enrolled (POST with `campaign`)."""
+    key = f"{SELECTION_KEY}.{request.org.pk}"
+    if request.method == "POST" and "campaign" not in request.POST:
+        ids = bulk_selection(request, request.org, ENROLL_LIMIT)
+        if not ids:
+            messages.error(request, "Tick the leads to add, or “All matching”.")
+            return done(request, "leads:lead_list", org_slug=request.org.slug)
+        if len(ids) > ENROLL_LIMIT:
+            messages.error(
+                request, f"More than {ENROLL_LIMIT:,} leads match: narrow the filters first."
+            )
+            return done(request, "leads:lead_list", org_slug=request.org.slug)
+        request.session[key] = ids
+        return done(request, "campaigns:enroll_from_leads", org_slug=request.org.slug)
+    ids = request.session.get(key) or []
     if not ids:
-        messages.error(request, "Tick the leads to add, or “All matching”.")
-        return done(request, "leads:lead_list", org_slug=request.org.slug)
-    if len(ids) > ENROLL_LIMIT:
-        messages.error(
-            request, f"More than {ENROLL_LIMIT:,} leads match: narrow the filters first."
-        )
+        messages.error(request, "Select leads in the lead list first.")
         return done(request, "leads:lead_list", org_slug=request.org.slug)
     open_campaigns = Campaign.objects.for_org(request.org).exclude(
         status__in=[CampaignStatus.COMPLETED, CampaignStatus.CANCELLED]
     )
-    chosen = request.POST.get("campaign")
-    if chosen and chosen.isdigit():
+    if request.method == "POST":
+        chosen = request.POST.get("campaign", "")
+        if not chosen.isdigit():
+            raise Http404("No such campaign.")
         campaign = get_object_or_404(open_campaigns, pk=chosen)
         result = services.enroll(
             campaign=campaign,
@@ -318,19 +332,17 @@ def enroll_from_leads(request: OrgRequest):
             user=request.user,
             allow_other_sequences=request.POST.get("allow_other_sequences") == "on",
         )
+        request.session.pop(key, None)
         skipped = ", ".join(
             f"{count:,} {services.SKIP_REASONS[reason].lower()}"
             for reason, count in result["skipped"].items()
         )
+        added = result["enrolled"]
         messages.success(
             request,
-            f"{result['enrolled']:,} lead{'s' if result['enrolled'] != 1 else ''} added to “{campaign.name}”."
+            f"{added:,} lead{'s' if added != 1 else ''} added to “{campaign.name}”."
             + (f" Skipped: {skipped}." if skipped else ""),
         )
         return done(request, "campaigns:detail", org_slug=request.org.slug, campaign_id=campaign.pk)
-    context = {
-        "ids": ids,
-        "campaigns": list(open_campaigns.select_related("sender")),
-        "count": len(ids),
-    }
+    context = {"count": len(ids), "campaigns": list(open_campaigns.select_related("sender"))}
     return page(request, "campaigns/enroll.html", context)

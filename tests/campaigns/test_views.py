@@ -97,11 +97,11 @@ def test_add_leads_from_the_lead_list_then_launch_preview_and_log(owner_client, 
     gone = factories.make_lead(org, actor=owner, first_name="Gone", email="gone@x.example")
     Suppression.objects.create(organization=org, email="gone@x.example", reason="unsubscribed")
     ids = [ada.pk, nameless.pk, gone.pk]
-    chooser = owner_client.post(url(org, "add-leads/"), {"ids": ids})
-    assert chooser.status_code == 200 and "Add 3 leads to a campaign" in chooser.content.decode()
-    response = owner_client.post(
-        url(org, "add-leads/"), {"ids": ids, "campaign": campaign.pk}, follow=True
-    )
+    chooser = owner_client.post(url(org, "add-leads/"), {"ids": ids}, HTTP_HX_REQUEST="true")
+    assert chooser["HX-Redirect"] == url(org, "add-leads/")
+    page = owner_client.get(url(org, "add-leads/")).content.decode()
+    assert "Add 3 leads to a campaign" in page and "Q4 outreach" in page
+    response = owner_client.post(url(org, "add-leads/"), {"campaign": campaign.pk}, follow=True)
     body = response.content.decode()
     assert "2 leads added to “Q4 outreach”. Skipped: 1 on the suppression list." in body
     refused = owner_client.post(url(org, f"{campaign.pk}/launch/"))
