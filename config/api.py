@@ -104,7 +104,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         # Imported here: the agents app loads models, and this module loads with settings.
         from agents.ai import BudgetExceeded
         from agents.services import AgentError
+        from campaigns.services import CampaignError
 
+        if isinstance(exc, CampaignError):
+            # The campaign cannot do that in its status (launch with broken templates or
+            # leads missing values, pause a draft, ...): details say which.
+            return Response(
+                error_body("conflict", str(exc), exc.details), status=status.HTTP_409_CONFLICT
+            )
         if isinstance(exc, BudgetExceeded):
             return Response(
                 error_body("budget_exceeded", str(exc), exc.details),

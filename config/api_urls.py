@@ -16,6 +16,12 @@ from agents.api import (
     LeadDraftViewSet,
     SuggestionViewSet,
 )
+from campaigns.api import (
+    CampaignMessageViewSet,
+    CampaignViewSet,
+    SenderViewSet,
+    SuppressionViewSet,
+)
 from enrichment.api import EnrichmentJobViewSet, EnrichView
 from leads.api.companies import CompanyViewSet
 from leads.api.exports import LeadExportView
@@ -44,6 +50,9 @@ router.register("enrichment/jobs", EnrichmentJobViewSet, basename="enrichment-jo
 router.register("agent-runs", AgentRunViewSet, basename="agent-run")
 router.register("drafts", DraftViewSet, basename="draft")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
+router.register("senders", SenderViewSet, basename="sender")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("suppressions", SuppressionViewSet, basename="suppression")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", RegisterView.as_view(), name="auth-register"),
@@ -82,6 +91,12 @@ urlpatterns = [
         r"^leads/(?P<lead_id>\d+)/drafts/?$",
         LeadDraftViewSet.as_view({"get": "list"}),
         name="lead-drafts",
+    ),
+    # A campaign's message log (campaigns.api), beside the router's campaign routes.
+    re_path(
+        r"^campaigns/(?P<campaign_id>\d+)/messages/?$",
+        CampaignMessageViewSet.as_view({"get": "list"}),
+        name="campaign-messages",
     ),
     *router.urls,
 ]

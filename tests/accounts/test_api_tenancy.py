@@ -14,10 +14,11 @@ from django.urls import reverse
 from accounts import events, services
 from accounts.models import ApiKey, Event, Invitation, Membership, Role, WebhookEndpoint
 from agents.models import AgentRun, AgentType, Draft, Suggestion
+from campaigns.models import Campaign, Sender, Step
 from config.api import OrgScopedViewSet
 from config.api_urls import router
 from enrichment.models import EnrichmentJob
-from leads.models import CaptureForm, Company, Lead, LeadTask
+from leads.models import CaptureForm, Company, Lead, LeadTask, Suppression
 from tests import factories
 from tests.accounts.api_support import assert_error
 
@@ -63,7 +64,23 @@ ROW_MAKERS: dict[type, Callable] = {
         status="qualified",
         score=70,
     ),
+    Sender: lambda org, owner: Sender.objects.create(
+        organization=org, name="Victim", email="victim@victim.example"
+    ),
+    Campaign: lambda org, owner: _campaign(org),
+    Suppression: lambda org, owner: Suppression.objects.create(
+        organization=org, email="victim@victim.example", reason="manual"
+    ),
 }
+
+
+def _campaign(org) -> Campaign:
+    """A draft with a step, so that launching it (or any other action) would change it."""
+    sender = Sender.objects.create(organization=org, name="Victim", email="v@victim.example")
+    campaign = Campaign.objects.create(organization=org, name="Victim", sender=sender)
+    Step.objects.create(organization=org, campaign=campaign, order=1, subject="Hi", body="Hi")
+    return campaign
+
 
 _STANDARD = {
     "retrieve": "get",
