@@ -668,8 +668,9 @@ def request_revert(*, job: ImportJob, actor) -> bool:
 
 def revert(organization_id: int, job_id: int) -> str:
     """Remove the leads the import created (hard delete, their timeline included) and put
-    back the fields and tags it changed, a chunk of changes per transaction; each chunk's
-    change records are deleted with it, so a retry carries on where it stopped."""
+    back the fields and tags it changed, a chunk of changes per transaction, the newest
+    first (a lead the file updated twice gets back its value from before the first); each
+    chunk's change records are deleted with it, so a retry carries on where it stopped."""
     job = (
         ImportJob.objects.filter(organization_id=organization_id, pk=job_id)
         .select_related("organization", "created_by")
@@ -682,7 +683,7 @@ def revert(organization_id: int, job_id: int) -> str:
     while True:
         with transaction.atomic():
             batch = list(
-                ImportChange.objects.for_org(org).filter(job=job).order_by("id")[:CHUNK_ROWS]
+                ImportChange.objects.for_org(org).filter(job=job).order_by("-id")[:CHUNK_ROWS]
             )
             if not batch:
                 break
@@ -732,7 +733,7 @@ def _restore(changes: list[ImportChange], job: ImportJob) -> int:
         shown = {}
         for name, old in change.previous.items():
             if name == TAGS_ADDED:
-                untag[lead.pk] = [str(tag).lower() for tag in old]
+                untag.setdefault(lead.pk, []).extend(str(tag).lower() for tag in old)
                 continue
             attribute = "company_id" if name == "company" else name
             shown[name] = [_plain(getattr(lead, attribute)), _plain(old)]

@@ -238,6 +238,30 @@ def test_revert_removes_created_leads_and_restores_updated_ones(org, owner, capt
     assert Event.objects.for_org(org).filter(type="leads.import_reverted").count() == 1
 
 
+def test_revert_gives_a_lead_updated_twice_its_value_from_before_the_import(
+    org, owner, capture, monkeypatch
+):
+    monkeypatch.setattr(running, "CHUNK_ROWS", 2)  # the revert too: changes 2 at a time
+    ada = factories.make_lead(org, first_name="Ada", email="ada@example.com", title="Countess")
+    content = (
+        b"Email,Title,Tags\r\n"
+        b"ada@example.com,Analyst,one\r\n"
+        b"new@example.com,,\r\n"
+        b"ADA@example.com,Enchantress,two\r\n"
+    )
+    job = import_file(org, owner, capture, "x.csv", content, on_duplicate="update")
+    assert (job.created_count, job.updated_count) == (1, 2)
+    ada.refresh_from_db()
+    assert ada.title == "Enchantress"
+    assert sorted(ada.tags.values_list("name", flat=True)) == ["one", "two"]
+    with capture(execute=True):
+        assert request_revert(job=job, actor=owner)
+    ada.refresh_from_db()
+    assert ada.title == "Countess"
+    assert list(ada.tags.values_list("name", flat=True)) == []
+    assert list(Lead.objects.for_org(org).values_list("pk", flat=True)) == [ada.pk]
+
+
 def test_creations_are_recorded_per_chunk_and_reverted_in_slices(org, owner, capture, monkeypatch):
     from leads.merging import merge_leads
     from leads.privacy import erase_lead
