@@ -88,8 +88,8 @@ class CampaignForm(forms.ModelForm):
             "stop_company_on_reply",
         ]
         labels = {
-            "window_start": "From",
-            "window_end": "Until",
+            "window_start": "Window opens",
+            "window_end": "Window closes",
             "time_zone": "Time zone",
             "lead_timezone": "Use each lead's own time zone when known",
             "start_at": "Start at",
