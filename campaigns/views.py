@@ -228,18 +228,18 @@ def _detail_context(request: OrgRequest, campaign: Campaign, **extra) -> dict:
     # Bars of the per-day chart in a 10-units-per-day, 100-high viewBox (SVG attributes:
     # the content security policy allows no inline styles).
     bars = [
-        row
-        | {
-            "x": 10 * i + 1,
-            "height": round(100 * row["sent"] / peak),
-            "y": 100 - round(100 * row["sent"] / peak),
-        }
+        row | {"x": 10 * i + 1, "height": round(100 * row["sent"] / peak)}
         for i, row in enumerate(numbers["by_day"])
     ]
+    for bar in bars:
+        bar["y"] = 100 - bar["height"]
+    queued = Message.objects.filter(campaign=campaign, status__in=["queued", "sending"]).count()
     context = {
         "campaign": campaign,
         "steps": list(campaign.steps.all()),
-        "stats": numbers,
+        "stats": numbers["totals"],
+        "step_stats": numbers["steps"],
+        "queued": queued,
         "chart_bars": bars,
         "preview": _preview(campaign, preview_lead),
         "preview_lead": preview_lead,
