@@ -59,7 +59,7 @@ from leads.models import Lead, Status
 
 TAGS = ["agents"]
 LEAD_AGENT_TYPES = [(t.value, t.label) for t in services.AGENT_TYPES_FOR_LEADS]
-NO_MAILER = "No mailer is installed yet: the draft is marked ready to send."
+NO_MAILER = "No sender is set up yet (Campaigns > Senders): the draft is marked ready to send."
 
 _LEAD_ID = OpenApiParameter(
     "lead_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="One of your leads."
@@ -462,9 +462,10 @@ class DraftViewSet(
 
     @extend_schema(
         summary="Send a draft",
-        description="Sends it as a one-off email through the campaigns mailer. "
-        f"Until one is installed nothing is sent: `sent` is false and the draft is marked "
-        f'`ready` ("{NO_MAILER}").',
+        description="Sends it to its lead as a one-off email through the campaigns mailer "
+        "(the organization's first sender). Without a sender nothing is sent: `sent` is "
+        f'false and the draft is marked `ready` ("{NO_MAILER}"). A refused send (no address, '
+        "suppressed, the server said no) is a 400.",
         request=None,
         responses={200: DraftSendSerializer, **_CLOSED},
     )

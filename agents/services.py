@@ -143,26 +143,29 @@ def discard_draft(*, draft: Draft, user: User | None) -> Draft:
     return draft
 
 
-def mailer_available() -> bool:
-    """Whether one-off email can be sent (the campaigns app's mailer, once it has one)."""
-    try:
-        from campaigns.services import send_one_off  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def mailer_available(organization) -> bool:
+    """Whether one-off email can go out now: the organization has a sender (campaigns)."""
+    from campaigns.sending import default_sender
+
+    return default_sender(organization) is not None
 
 
 def send_draft(*, draft: Draft, user: User | None) -> Draft:
-    """Send the draft as a one-off email through the campaigns mailer. Until the campaigns
-    app exists there is no mailer: the draft is marked ready to send, and says so."""
+    """Send the draft to its lead as a one-off email through the campaigns mailer (the same
+    path as campaign email: suppression, headers, log, timeline). Without a sender yet,
+    the draft is marked ready to send, and says so. Raises AgentError when it cannot go."""
     _open_draft(draft)
-    if draft.status == DraftStatus.READY and not mailer_available():
-        return draft  # already marked: no second event
-    if mailer_available():  # pragma: no cover - wired by the campaigns issue
-        from campaigns.services import send_one_off  # type: ignore[import-not-found]
+    if mailer_available(draft.organization):
+        from campaigns.sending import send_one_off
 
-        send_one_off(draft=draft, user=user)
+        try:
+            send_one_off(draft=draft, user=user)
+        except ValueError as exc:  # no address, suppressed, refused by the server
+            raise AgentError(str(exc)) from exc
+        draft.refresh_from_db()
         return draft
+    if draft.status == DraftStatus.READY:
+        return draft  # already marked: no second event
     draft.status = DraftStatus.READY
     draft.save(update_fields=["status", "updated_at"])
     events.emit(

@@ -120,7 +120,7 @@ def panel_context(request: OrgRequest, lead: Lead) -> dict:
         "can_write": request.membership.can_write,
         "ai": ai_status(request.org),
         "no_worker": bool(active) and not queue_status()["ok"],
-        "mailer": services.mailer_available(),
+        "mailer": services.mailer_available(request.org),
     }
 
 
@@ -174,12 +174,13 @@ def draft_action(request: OrgRequest, draft_id: int, action: str):
             if form.is_valid():
                 services.update_draft(draft=draft, user=request.user, **form.cleaned_data)
             services.send_draft(draft=draft, user=request.user)
-            if services.mailer_available():
+            if draft.status == "sent":
                 messages.success(request, "Email sent.")
             else:
                 messages.info(
                     request,
-                    "No mailer is set up yet (campaigns): the draft is marked ready to send.",
+                    "No sender is set up yet (Campaigns > Senders): the draft is marked ready "
+                    "to send.",
                 )
         elif action == "discard":
             services.discard_draft(draft=draft, user=request.user)

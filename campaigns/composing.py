@@ -27,7 +27,7 @@ from email.utils import formataddr, formatdate
 
 from django.core.mail import EmailMultiAlternatives
 
-from campaigns import tracking
+from campaigns import dkim_keys, tracking
 from campaigns.models import Message, Sender
 
 # Parts in UTF-8, quoted-printable (readable, and safe for any line length). Headers are
@@ -94,9 +94,10 @@ def build(message: Message) -> EmailMultiAlternatives:
 
 
 def sign(raw: bytes, sender: Sender) -> bytes:
-    """DKIM-sign the message when the sender has a key. Not yet: the next slice signs here
-    (covering From, Subject, Message-ID and the List-Unsubscribe headers)."""
-    return raw
+    """The message with its DKIM-Signature in front when the sender has a key (covering
+    From, To, Subject, Date, Message-ID, Reply-To, the MIME headers and List-Unsubscribe /
+    List-Unsubscribe-Post, see campaigns.dkim_keys); as it is otherwise."""
+    return dkim_keys.sign(raw, sender) + raw
 
 
 def _one_line(value: str) -> str:

@@ -342,7 +342,10 @@ def test_an_outreach_run_leaves_a_draft_to_edit_send_and_discard(owner_api, org,
     assert response.status_code == 200, response.content
     sent = response.json()
     assert (sent["status"], sent["sent"], sent["sent_at"]) == ("ready", False, None)
-    assert sent["detail"] == "No mailer is installed yet: the draft is marked ready to send."
+    assert (
+        sent["detail"]
+        == "No sender is set up yet (Campaigns > Senders): the draft is marked ready to send."
+    )
     assert Draft.objects.get(pk=draft["id"]).status == DraftStatus.READY
 
     response = owner_api.post(f"{url}discard/")

@@ -262,3 +262,42 @@ def test_a_spent_budget_stops_new_runs_cleanly(owner_client, org, owner, lead):
     assert not AgentRun.objects.exists()
     with pytest.raises(ai.BudgetExceeded):
         services.start_run(organization=org, user=owner, agent_type="research", lead=lead)
+
+
+def test_send_a_draft_through_the_campaigns_mailer(owner_client, org, owner, lead, executing):
+    """With a sender, "Send" mails the draft to the lead over SMTP (a real sink here)."""
+    from aiosmtpd.controller import Controller
+
+    from campaigns.models import Message, Sender
+    from tests.campaigns.conftest import Sink, _free_port
+
+    sink = Sink()
+    sink.port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port, ready_timeout=10)
+    controller.start()
+    try:
+        Sender.objects.create(
+            organization=org,
+            name="Rita",
+            email="rita@acme.example",
+            smtp_host="127.0.0.1",
+            smtp_port=sink.port,
+            smtp_security="none",
+        )
+        with executing():
+            owner_client.post(url(org, f"agents/leads/{lead.pk}/run/"), {"agent_type": "outreach"})
+        draft = Draft.objects.get(lead=lead)
+        panel = owner_client.get(url(org, f"agents/leads/{lead.pk}/")).content.decode()
+        assert ">Send</button>" in panel
+        owner_client.post(
+            url(org, f"agents/drafts/{draft.pk}/send/"),
+            {"subject": "Hello Grace", "body": "Hi Grace,\n\nShort note."},
+        )
+    finally:
+        controller.stop()
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.SENT and draft.sent_at is not None
+    assert [r.rcpt_tos for r in sink.received] == [["grace@globex.example"]]
+    assert sink.received[0].message["Subject"] == "Hello Grace"
+    message = Message.objects.get(lead=lead)
+    assert message.status == "sent" and message.campaign is None
