@@ -105,3 +105,27 @@ def test_sender_page_makes_a_key_and_checks_the_domain(owner_client, org, sender
         response = owner_client.post(base + "domain/check/", follow=True)
     body = response.content.decode()
     assert "To fix: DKIM, DMARC" in body and "_dmarc.acme.example" in body
+
+
+def test_campaign_email_arrives_dkim_signed_and_verifies(org, owner, sender, sink):
+    """Through the real sending path to the SMTP sink: the received message verifies."""
+    from types import SimpleNamespace
+
+    from campaigns import sending
+    from tests import factories
+
+    record = dkim_keys.generate(sender, "s2")
+    sender.smtp_host, sender.smtp_port, sender.smtp_security = "127.0.0.1", sink.port, "none"
+    sender.save()
+    lead = factories.make_lead(org, actor=owner, first_name="Ada", email="ada@x.example")
+    draft = SimpleNamespace(organization=org, lead=lead, subject="Hi Ada", body="Hello.\n\nRita")
+    draft.save = lambda **kwargs: None
+    sending.send_one_off(draft=draft, user=owner)
+    raw = sink.to("ada@x.example")[0].raw
+    assert raw.startswith(b"DKIM-Signature:")
+
+    def dnsfunc(name, timeout=5):
+        assert name == b"s2._domainkey.acme.example."
+        return record.encode()
+
+    assert dkim.verify(raw, dnsfunc=dnsfunc)
