@@ -19,7 +19,9 @@ Crash safety, and the one duplicate we accept
 A message's row is committed (queued, then claimed as "sending") before the SMTP
 conversation starts, and marked "sent" in its own transaction right after the server's 250.
 A worker killed at any moment therefore loses nothing: whatever it had claimed stays
-"sending" and goes back to the queue when its lease (`LEASE`, 10 minutes) runs out. The
+"sending" and goes back to the queue when its lease (`LEASE`, 10 minutes) runs out. A worker
+that is merely slow checks, right before each send, that its claim still holds (same
+`claimed_at`), so a message requeued under it is not sent twice. The
 price is at most one duplicate per kill: the message in flight, accepted by the server but
 not yet marked, is sent again. We chose that over the alternative (mark first, send after),
 which would silently lose that message instead.
@@ -616,7 +618,7 @@ def dispatch(
     *, limit: int = 500, state: SendState | None = None, lease: timedelta = LEASE
 ) -> Counter:
     """Claim and send due messages, at most `limit`; returns counts by outcome ("sent",
-    "retry", "failed", "bounced", "suppressed", "released") plus "claimed" and
+    "retry", "failed", "bounced", "suppressed", "released", "lost") plus "claimed" and
     "rate_limited" (senders that had due mail but no room in their rate this minute).
     Unscoped sweeper; each message is recorded in its own transaction at once."""
     state = state or SendState()
@@ -741,8 +743,9 @@ def _send_batch(batch: list[Message], state: SendState) -> Counter:
 
 
 def _fresh(message: Message) -> dict[str, Any]:
-    """What may have changed since the claim: the campaign's status, the lead's status, and
-    whether the address is suppressed now. One query, right before the send."""
+    """What may have changed since the claim: whether it is still ours (a claim held past its
+    lease may have been taken over), the campaign's status, the lead's status, and whether
+    the address is suppressed now. One query, right before the send."""
     return (
         _unscoped_messages()
         .filter(pk=message.pk)
@@ -753,7 +756,7 @@ def _fresh(message: Message) -> dict[str, Any]:
                 ).values("reason")[:1]
             )
         )
-        .values("campaign__status", "lead__status", "suppressed")
+        .values("status", "claimed_at", "campaign__status", "lead__status", "suppressed")
         .get()
     )
 
@@ -768,10 +771,10 @@ def send_claimed(
 ) -> tuple[str, SendError | None]:
     """Send one claimed message and record the outcome at once: (outcome, the error)."""
     fresh = _fresh(message)
+    if fresh["status"] != MessageStatus.SENDING or fresh["claimed_at"] != message.claimed_at:
+        return "lost", None  # requeued after our lease ran out: another worker has it
     if message.campaign_id and fresh["campaign__status"] != CampaignStatus.RUNNING:
-        _unscoped_messages().filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED, claimed_at=None
-        )
+        _ours(message).update(status=MessageStatus.QUEUED, claimed_at=None)
         return "released", None
     if fresh["suppressed"]:
         _record_suppressed(message, fresh["suppressed"])
@@ -791,6 +794,13 @@ def send_claimed(
         on_sent=on_sent,
     )
     return "sent", None
+
+
+def _ours(message: Message):
+    """The message's row while this worker's claim on it holds."""
+    return _unscoped_messages().filter(
+        pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+    )
 
 
 def _fast_commit() -> None:
@@ -912,7 +922,7 @@ def _end_enrollments(message: Message, status: str, reason: str, *, every_one: b
 
 def _record_suppressed(message: Message, reason: str) -> None:
     with transaction.atomic():
-        _unscoped_messages().filter(pk=message.pk).update(
+        _ours(message).update(
             status=MessageStatus.FAILED,
             error=f"Not sent: the address is on the suppression list ({reason}).",
         )
@@ -931,7 +941,7 @@ def _record_failure(message: Message, exc: SendError, state: SendState) -> str:
     outcome = "retry" if retry else "bounced" if exc.bounce else "failed"
     with transaction.atomic():
         _fast_commit()
-        messages = _unscoped_messages().filter(pk=message.pk)
+        messages = _ours(message)
         if retry:
             messages.update(
                 status=MessageStatus.QUEUED,

@@ -29,6 +29,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    helo: str = ""  # the name the client gave in EHLO
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -86,7 +87,12 @@ class Sink:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        received = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        received = Received(
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            envelope.original_content,
+            session.host_name or "",
+        )
         with self._lock:
             self.received.append(received)
             number = len(self.received)

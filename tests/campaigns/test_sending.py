@@ -559,6 +559,29 @@ def test_a_message_left_sending_by_a_dead_worker_goes_out_after_its_lease(
     assert len(smtp_default.received) == 1
 
 
+def test_a_claim_taken_over_after_its_lease_is_not_sent_twice(
+    org, owner, sender, smtp_default, clock
+):
+    sender.rate_per_minute = 60
+    sender.save()
+    campaign = make_campaign(org, sender, owner)
+    first, second = make_leads(org, owner, 2)
+    launch(campaign, [first, second], owner)
+    fake = FakeClock()
+
+    def sleep(seconds):  # meanwhile the lease ran out and another worker claimed it anew
+        fake.sleep(seconds)
+        Message.objects.filter(status=MessageStatus.SENDING).update(
+            claimed_at=MONDAY + timedelta(minutes=11)
+        )
+
+    counts = cycle(state=sending.SendState(clock=sending.Clock(now=fake.now, sleep=sleep)))
+
+    assert counts["sent"] == 1 and counts["lost"] == 1
+    assert len(smtp_default.received) == 1
+    assert Message.objects.filter(status=MessageStatus.SENDING).count() == 1
+
+
 def test_the_first_send_marks_the_lead_contacted_on_its_timeline_with_an_event(
     org, owner, sender, smtp_default, clock
 ):
