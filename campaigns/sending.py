@@ -49,6 +49,7 @@ These are sweepers over every organization, so their queries are unscoped by des
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import random
 import re
@@ -83,6 +84,8 @@ from campaigns.models import (
 )
 from leads import services as lead_services
 from leads.models import ActivityKind, Lead, Status, Suppression
+
+logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -539,7 +542,6 @@ class BackendTransport:
         self.backend.open()
 
     def send(self, email_message, sender: Sender) -> str:
-        composing.sign(b"", sender)  # the same hook, for symmetry; nothing to sign here
         try:
             self.backend.send_messages([email_message])
         except (OSError, smtplib.SMTPException) as exc:
@@ -785,6 +787,10 @@ def send_claimed(
         response = transport.send(composing.build(message), message.sender)
     except SendError as exc:
         return _record_failure(message, exc, state), exc
+    except Exception as exc:  # a bug or bad data in this one message: fail it, go on
+        logger.exception("Sending message %s failed", message.pk)
+        error = SendError(f"Not sent: {type(exc).__name__}: {exc}", transient=False)
+        return _record_failure(message, error, state), error
     _record_sent(
         message,
         response,

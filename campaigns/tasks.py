@@ -11,7 +11,7 @@ from campaigns import sending
 # A run stays under the one-minute schedule (the next run starts as this one ends), and well
 # under Q_CLUSTER's timeout even when its last batch is a slow one.
 RUN_SECONDS = 50
-IDLE_SLEEP = 1.0
+IDLE_SLEEP = 0.2
 
 
 def dispatch_campaigns(seconds: float = RUN_SECONDS) -> dict[str, int]:
