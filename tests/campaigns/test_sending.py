@@ -13,8 +13,9 @@ import pytest
 import time_machine
 
 from accounts import crypto
+from accounts.management.commands.setup_schedules import collect_schedules
 from accounts.models import Event, UsageEvent
-from campaigns import composing, sending, services, tracking
+from campaigns import composing, sending, services, tasks, tracking
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -28,6 +29,7 @@ from campaigns.models import (
 )
 from leads.models import Activity, ActivityKind, Lead, Suppression
 from tests import factories
+from tests.campaigns.conftest import free_port
 
 # A Monday, 10:00 UTC: inside the default window (Monday to Friday, 9:00 to 17:00, UTC).
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -640,6 +642,44 @@ def test_a_sender_with_its_own_smtp_server_logs_in_with_its_decrypted_password(
     assert cycle()["sent"] == 3
     assert sink.logins == [("own@acme.example", "s3cret pass")]
     assert sink.connections == 1  # one connection for the batch
+
+
+def test_an_unreachable_server_puts_the_whole_batch_back_without_waiting_on_each(
+    org, owner, sink, clock
+):
+    closed_port = free_port()  # nothing listens there
+    down = Sender.objects.create(
+        organization=org,
+        name="Down",
+        email="down@acme.example",
+        smtp_host="127.0.0.1",
+        smtp_port=closed_port,
+        smtp_security=SmtpSecurity.NONE,
+        rate_per_minute=0,
+    )
+    campaign = make_campaign(org, down, owner)
+    launch(campaign, make_leads(org, owner, 3), owner)
+
+    assert cycle()["retry"] == 3
+    errors = set(Message.objects.values_list("status", "attempts", "error"))
+    assert len(errors) == 1
+    status, attempts, error = errors.pop()
+    assert (status, attempts) == (MessageStatus.QUEUED, 1)
+    assert error.startswith(f"Connecting to 127.0.0.1:{closed_port}")
+    assert not Suppression.objects.exists()
+
+
+def test_the_dispatcher_task_sends_what_is_due_and_runs_every_minute(
+    org, owner, sender, smtp_default, clock
+):
+    launch(make_campaign(org, sender, owner), make_leads(org, owner, 3), owner)
+
+    totals = tasks.dispatch_campaigns(seconds=20)
+
+    assert totals["materialized"] == 3 and totals["sent"] == 3
+    assert len(smtp_default.received) == 3
+    (periodic,) = [p for p in collect_schedules() if p.name == "campaigns.dispatch_campaigns"]
+    assert periodic.func is tasks.dispatch_campaigns and periodic.minutes == 1
 
 
 def test_one_off_send_of_an_agents_draft(org, owner, sender, smtp_default, clock):
