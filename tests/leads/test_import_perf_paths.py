@@ -153,3 +153,32 @@ def test_a_retried_chunk_is_decided_again_from_fresh_rows(org, owner, capture, m
     assert all(a is not b for a, b in zip(first, retry, strict=True))
     assert [row.line for row in retry] == [2, 3]
     assert Lead.objects.for_org(org).count() == 2
+
+
+@pytest.mark.parametrize("same_body", [True, False])
+def test_inserted_rows_read_back_as_written(org, owner, same_body):
+    """Values COPY must escape, in a column that varies and in one formatted once for all
+    rows (same_body), and JSON, times and NULLs, come back unchanged."""
+    from django.utils import timezone
+
+    leads = [factories.make_lead(org, email=f"l{n}@example.com") for n in range(3)]
+    now = timezone.now()
+    tricky = 'tab\there, new\nline, cr\rreturn, back\\slash \\N, quote " and zoë'
+    rows = [
+        (
+            org.pk,
+            lead.pk,
+            ActivityKind.IMPORT.value,
+            None,
+            tricky if same_body else f"{tricky} {n}",
+            {"line": n, "text": tricky} if not same_body else {"text": tricky},
+            now,
+            now,
+        )
+        for n, lead in enumerate(leads)
+    ]
+    writing.insert_rows(Activity, writing.ACTIVITY_COLUMNS, rows)
+    found = Activity.objects.filter(kind=ActivityKind.IMPORT, lead__in=leads).order_by("lead_id")
+    assert [(a.lead_id, a.actor_id, a.body, a.data, a.occurred_at) for a in found] == [
+        (row[1], None, row[4], row[5], now) for row in rows
+    ]
