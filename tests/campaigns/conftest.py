@@ -113,7 +113,7 @@ def _authenticator(sink: Sink):
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -122,7 +122,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def _sink_server():
     sink = Sink()
-    sink.port = free_port()
+    sink.port = _free_port()
     controller = Controller(
         sink,
         hostname="127.0.0.1",

@@ -2,8 +2,9 @@
 restarted each time, the job finishes with every recipient mailed, at most one duplicate per
 kill, and every Message row sent (with its timeline entry and event, written with it).
 
-Two workers run at once, real child processes (this file run as a script) on the same
-database, sending over TCP to the SMTP sink in this process, so their claims race too.
+Two workers run at once, real processes (forked, like django-q2's, from this file run as a
+script) on the same database, sending over TCP to the SMTP sink in this process, so their
+claims race too.
 Three kills come from the sink itself while it holds a message it has accepted, before the
 worker that sent it (named in its EHLO) hears the 250: the worst moment, where the message
 cannot be marked and must be sent again. One more comes from a watcher thread, at whatever
@@ -18,6 +19,7 @@ outcome is read back from that file.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -33,7 +35,7 @@ RECIPIENTS = 2000
 KILL_IN_DATA_AT = (300, 900, 1500)  # accepted messages when the sink kills the worker
 KILL_ANYWHERE_AT = 1200  # the watcher kills the worker once this many were accepted
 LEASE_SECONDS = 3  # a dead worker's claimed messages go back to the queue this soon
-TIME_LIMIT = 90
+TIME_LIMIT = 150  # a guard against a hang; it takes 30-50 s on an idle 2-core machine
 WORKERS = 2  # at once, so claims race as well
 
 
@@ -115,62 +117,79 @@ def _prepare(org, owner, sink) -> list[str]:
 
 
 class Workers:
-    """The worker processes, each restarted after every kill. A worker says who it is in
-    EHLO (worker-<pid>), so the sink can kill the very one whose message it holds."""
+    """The worker processes, each restarted after every kill. They are forked from one
+    process that has loaded Django once (as django-q2's cluster forks its workers), so a
+    restart takes milliseconds, not seconds of imports. A worker says who it is in EHLO
+    (worker-<pid>), so the sink can kill the very one whose message it holds."""
 
-    def __init__(self, env: dict[str, str], count: int):
-        self.env = env
-        self.processes: list[subprocess.Popen] = []
+    def __init__(self, env: dict[str, str], count: int, log: Path):
+        self.log = log.open("wb")
+        self.zygote = subprocess.Popen(
+            [sys.executable, __file__],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
+        self.events: queue.Queue[tuple[str, int, int]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.alive: set[int] = set()
         self.kills = 0
         self.lock = threading.Lock()
         for _ in range(count):
             self.start()
 
+    def _read(self) -> None:
+        for line in self.zygote.stdout:
+            kind, pid, *code = line.decode().split()
+            self.events.put((kind, int(pid), int(code[0]) if code else 0))
+
     def start(self) -> None:
-        process = subprocess.Popen(
-            [sys.executable, __file__],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        self.zygote.stdin.write(b"fork\n")
+        self.zygote.stdin.flush()
+        kind, pid, _ = self.events.get(timeout=30)
+        assert kind == "started", (kind, pid)
         with self.lock:
-            self.processes.append(process)
+            self.alive.add(pid)
 
     def kill(self, pid: int | None = None) -> None:
         with self.lock:
-            alive = [p for p in self.processes if p.poll() is None]
-            victims = [p for p in alive if p.pid == pid] if pid else alive[:1]
-            for process in victims:
-                os.kill(process.pid, signal.SIGKILL)
+            victims = [pid] if pid in self.alive else [] if pid else sorted(self.alive)[:1]
+            for victim in victims:
+                os.kill(victim, signal.SIGKILL)
+                self.alive.discard(victim)
                 self.kills += 1
 
     def wait(self, deadline: float) -> None:
         """Until every worker has exited by itself (all work done), restarting the killed."""
-        while True:
+        running = len(self.alive)
+        while running:
+            try:
+                kind, pid, code = self.events.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                raise AssertionError(f"not finished in {TIME_LIMIT} s") from None
+            assert kind == "exited", (kind, pid)
+            if code == -signal.SIGKILL:
+                self.start()
+                continue
+            self.log.flush()
+            assert code == 0, f"worker {pid} failed: {self._log_tail()}"
             with self.lock:
-                running = [p for p in self.processes if p.returncode is None]
-            if not running:
-                return
-            assert time.monotonic() < deadline, f"not finished in {TIME_LIMIT} s"
-            for process in running:
-                try:
-                    code = process.wait(timeout=0.05)
-                except subprocess.TimeoutExpired:
-                    continue
-                if code == -signal.SIGKILL:
-                    self.start()
-                else:
-                    assert code == 0, process.stderr.read().decode()[-3000:]
+                self.alive.discard(pid)
+            running -= 1
+
+    def _log_tail(self) -> str:
+        return Path(self.log.name).read_bytes().decode(errors="replace")[-3000:]
 
     def stop(self) -> None:
         with self.lock:
-            for process in self.processes:
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
-                if process.stderr:
-                    process.stderr.close()
+            for pid in self.alive:
+                os.kill(pid, signal.SIGKILL)
+            self.alive.clear()
+        self.zygote.stdin.close()
+        self.zygote.wait(timeout=30)
+        self.log.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -192,7 +211,7 @@ def test_workers_killed_mid_send_lose_nothing_and_repeat_at_most_one_per_kill(
 
     done = threading.Event()
     sink.on_data = on_data
-    workers = Workers(env, WORKERS)
+    workers = Workers(env, WORKERS, tmp_path / "workers.log")
     threading.Thread(target=watch, daemon=True).start()
     try:
         workers.wait(time.monotonic() + TIME_LIMIT)
@@ -281,9 +300,47 @@ def _report(tmp_path: Path) -> dict:
     }
 
 
+def _zygote_main() -> None:
+    """Load Django and warm up (URL resolver, modules), then fork a worker for each "fork"
+    line on stdin; report "started <pid>" and, when one ends, "exited <pid> <code>"."""
+    import selectors
+    import traceback
+
+    from django.db import connections
+
+    from campaigns import sending, tracking
+
+    tracking.unsubscribe_url(1)
+    assert sending.dispatch  # imported before forking
+    connections.close_all()  # each worker opens its own
+    selector = selectors.DefaultSelector()
+    selector.register(sys.stdin.buffer, selectors.EVENT_READ)
+    children: set[int] = set()
+    while True:
+        if selector.select(timeout=0.02):
+            line = sys.stdin.buffer.readline()
+            if not line:  # the test is done
+                return
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _worker_main()
+                except BaseException:
+                    traceback.print_exc()
+                    os._exit(1)
+                os._exit(0)
+            children.add(pid)
+            print("started", pid, flush=True)
+        for pid in list(children):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                children.discard(pid)
+                print("exited", pid, os.waitstatus_to_exitcode(status), flush=True)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    _worker_main()
+    _zygote_main()

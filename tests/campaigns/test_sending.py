@@ -29,7 +29,7 @@ from campaigns.models import (
 )
 from leads.models import Activity, ActivityKind, Lead, Suppression
 from tests import factories
-from tests.campaigns.conftest import free_port
+from tests.campaigns.conftest import _free_port
 
 # A Monday, 10:00 UTC: inside the default window (Monday to Friday, 9:00 to 17:00, UTC).
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -647,7 +647,7 @@ def test_a_sender_with_its_own_smtp_server_logs_in_with_its_decrypted_password(
 def test_an_unreachable_server_puts_the_whole_batch_back_without_waiting_on_each(
     org, owner, sink, clock
 ):
-    closed_port = free_port()  # nothing listens there
+    closed_port = _free_port()  # nothing listens there
     down = Sender.objects.create(
         organization=org,
         name="Down",
