@@ -19,12 +19,13 @@ Crash safety, and the one duplicate we accept
 A message's row is committed (queued, then claimed as "sending") before the SMTP
 conversation starts, and marked "sent" in its own transaction right after the server's 250.
 A worker killed at any moment therefore loses nothing: whatever it had claimed stays
-"sending" and goes back to the queue when its lease (`LEASE`, 10 minutes) runs out. A worker
-that is merely slow checks, right before each send, that its claim still holds (same
-`claimed_at`), so a message requeued under it is not sent twice. The
+"sending" and goes back to the queue when its lease (`LEASE`, 10 minutes) runs out. The
 price is at most one duplicate per kill: the message in flight, accepted by the server but
 not yet marked, is sent again. We chose that over the alternative (mark first, send after),
-which would silently lose that message instead.
+which would silently lose that message instead. A worker that is merely slow checks, right
+before each send, that its claim still holds (same `claimed_at`), so a message requeued
+under it is not sent twice. The mark, the enrollment's next step, the lead's status and
+timeline, the event and the usage meter are one transaction: a kill leaves all or none.
 
 The mark's commit does not wait for the WAL flush on PostgreSQL (`synchronous_commit` off
 for that one transaction): a worker's death cannot undo a commit the server has
@@ -41,6 +42,10 @@ refusal (5.7.x) fails the message and the enrollment but suppresses no one. When
 campaign in one dispatcher run, the campaign pauses itself with the reason. Messages of
 paused campaigns stay queued (and are released if already claimed); those of cancelled
 campaigns are marked failed.
+
+The window is the campaign's, in its time zone (`lead_timezone` is not followed yet).
+`send_one_off()` sends an agent's draft through the same claim, checks, composing and
+recording, synchronously, without retries (the rep sees the error).
 
 These are sweepers over every organization, so their queries are unscoped by design
 (`_unscoped_*`); each row carries its organization and everything written is scoped by it.
