@@ -112,7 +112,6 @@ RAMP_WEEKS = 4
 RAMP_MINIMUM = 20
 USAGE_ACTION = "campaigns.email"
 EMAIL_SENT_EVENT = "email.sent"
-events.register_event_type(EMAIL_SENT_EVENT, "An email was sent to a lead")
 
 # Rendered in place of {{ unsubscribe_url }} until the message has its id (and its link).
 _PLACEHOLDER = "https://unsubscribe.placeholder.invalid/pending"
