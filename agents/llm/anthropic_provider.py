@@ -12,20 +12,16 @@ chain retries).
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import json
-import re
 import ssl
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import anthropic
 import httpx2
 
 from agents.llm.types import (
-    ErrorKind,
     LLMError,
     Message,
     ProviderConfig,
@@ -34,6 +30,7 @@ from agents.llm.types import (
     ToolCall,
     Usage,
 )
+from agents.llm.wire import kind_for_status, parse_structured, redact, retry_after_seconds
 
 NAME = "anthropic"
 
@@ -230,63 +227,3 @@ def _error(exc: anthropic.APIError, config: ProviderConfig) -> LLMError:
 
 # The helpers below are the same in openai_provider (kept apart so that importing one
 # provider never imports the other's client library).
-
-
-def kind_for_status(status: int) -> ErrorKind:
-    if status == 429:
-        return "rate_limit"
-    if status in (401, 402, 403):
-        return "auth"
-    if status == 408:
-        return "timeout"
-    if status == 409 or status >= 500:  # 529: overloaded
-        return "server"
-    return "bad_request"
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """The wait a 429/5xx asks for: `retry-after-ms`, else `Retry-After` in seconds or as an
-    HTTP date; None when absent or unreadable."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def parse_structured(text: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON object of a structured answer, with the schema's required keys."""
-    stripped = _FENCE.sub("", text.strip()).strip()
-    try:
-        data = json.loads(stripped)
-    except ValueError:
-        raise LLMError("malformed", "The structured answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise LLMError("malformed", "The structured answer is not a JSON object")
-    missing = [key for key in schema.get("required", []) if key not in data]
-    if missing:
-        raise LLMError("malformed", f"The structured answer lacks {', '.join(missing)}")
-    return data
-
-
-def redact(text: str, secret: str) -> str:
-    return text.replace(secret, "[key]") if secret else text
-
-
-# A ```json fence some compatible servers wrap around structured answers.
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
